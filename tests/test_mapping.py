@@ -2,26 +2,16 @@ import pytest
 
 from salesforce_connector.core.errors import MappingError
 from salesforce_connector.core.mapping import FieldRule, ObjectMapping, map_record, read_path
+from salesforce_connector.core.transforms import TransformResult
 
 
-def upper(value, options, warnings):
-	return value.upper()
-
-
-def reject_x(value, options, warnings):
+def reject_x(value, options):
 	if "x" in value:
 		raise MappingError("contains x", value=value)
-	return value
+	return TransformResult(value)
 
 
-def shorten(value, options, warnings):
-	limit = options["length"]
-	if len(value) > limit:
-		warnings.append(f"cut to {limit} characters")
-	return value[:limit]
-
-
-TRANSFORMS = {"upper": upper, "reject_x": reject_x, "shorten": shorten}
+TRANSFORMS = {"reject_x": reject_x}
 
 
 def lead_mapping(*rules):
@@ -41,7 +31,7 @@ def test_read_path_follows_parent_relationships():
 def test_values_are_copied_to_erpnext_fields():
 	mapping = lead_mapping(FieldRule("Company", "customer_name"), FieldRule("Title", "designation"))
 
-	mapped = map_record(mapping, {"Company": "Asha Traders", "Title": "Owner"}, TRANSFORMS)
+	mapped = map_record(mapping, {"Company": "Asha Traders", "Title": "Owner"}, extra_transforms=TRANSFORMS)
 
 	assert mapped.values == {"customer_name": "Asha Traders", "designation": "Owner"}
 
@@ -49,7 +39,7 @@ def test_values_are_copied_to_erpnext_fields():
 def test_field_absent_from_the_message_is_left_out_not_blanked():
 	mapping = lead_mapping(FieldRule("Company", "customer_name"), FieldRule("Email", "email_id"))
 
-	mapped = map_record(mapping, {"Company": "Asha Traders"}, TRANSFORMS)
+	mapped = map_record(mapping, {"Company": "Asha Traders"}, extra_transforms=TRANSFORMS)
 
 	assert "email_id" not in mapped.values
 
@@ -57,7 +47,7 @@ def test_field_absent_from_the_message_is_left_out_not_blanked():
 def test_explicit_null_is_written_as_none():
 	mapping = lead_mapping(FieldRule("Website", "website", transform="upper"))
 
-	mapped = map_record(mapping, {"Website": None}, TRANSFORMS)
+	mapped = map_record(mapping, {"Website": None}, extra_transforms=TRANSFORMS)
 
 	assert mapped.values == {"website": None}
 
@@ -65,7 +55,10 @@ def test_explicit_null_is_written_as_none():
 def test_transform_is_applied():
 	mapping = lead_mapping(FieldRule("Company", "customer_name", transform="upper"))
 
-	assert map_record(mapping, {"Company": "asha"}, TRANSFORMS).values["customer_name"] == "ASHA"
+	assert (
+		map_record(mapping, {"Company": "asha"}, extra_transforms=TRANSFORMS).values["customer_name"]
+		== "ASHA"
+	)
 
 
 def test_match_keys_are_collected_when_present():
@@ -75,7 +68,7 @@ def test_match_keys_are_collected_when_present():
 		FieldRule("Company", "customer_name"),
 	)
 
-	mapped = map_record(mapping, {"Id": "00Q1", "Email": "", "Company": "A"}, TRANSFORMS)
+	mapped = map_record(mapping, {"Id": "00Q1", "Email": "", "Company": "A"}, extra_transforms=TRANSFORMS)
 
 	assert mapped.match_keys == {"salesforce_lead_id": "00Q1"}
 
@@ -87,7 +80,9 @@ def test_every_rejected_value_is_reported_with_record_and_field():
 	)
 
 	with pytest.raises(MappingError) as raised:
-		map_record(mapping, {"Company": "xyz", "City": "Pune x"}, TRANSFORMS, record_label="00Q1")
+		map_record(
+			mapping, {"Company": "xyz", "City": "Pune x"}, extra_transforms=TRANSFORMS, record_label="00Q1"
+		)
 
 	assert "Lead 00Q1: Company → customer_name rejected 'xyz'" in raised.value.message
 	assert "City → city rejected 'Pune x'" in raised.value.message
@@ -97,16 +92,28 @@ def test_unknown_transform_fails_the_field():
 	mapping = lead_mapping(FieldRule("Company", "customer_name", transform="nonexistent"))
 
 	with pytest.raises(MappingError, match="unknown transform 'nonexistent'"):
-		map_record(mapping, {"Company": "A"}, TRANSFORMS)
+		map_record(mapping, {"Company": "A"}, extra_transforms=TRANSFORMS)
 
 
-def test_transform_warnings_reach_the_result():
-	mapping = lead_mapping(FieldRule("Description", "notes", transform="shorten", options={"length": 4}))
+def test_transform_warnings_reach_the_result_with_the_field_named():
+	mapping = lead_mapping(FieldRule("Description", "notes", transform="truncate", options={"length": 4}))
 
-	mapped = map_record(mapping, {"Description": "abcdefgh"}, TRANSFORMS)
+	mapped = map_record(mapping, {"Description": "abcdefgh"})
 
 	assert mapped.values["notes"] == "abcd"
-	assert mapped.warnings == ["cut to 4 characters"]
+	assert mapped.warnings == ["notes: cut from 8 to 4 characters"]
+
+
+def test_blank_text_is_written_as_none():
+	mapping = lead_mapping(FieldRule("Company", "customer_name", transform="strip"))
+
+	assert map_record(mapping, {"Company": "   "}).values == {"customer_name": None}
+
+
+def test_core_transforms_are_available_by_name():
+	mapping = lead_mapping(FieldRule("Phone", "mobile_no", transform="phone_e164"))
+
+	assert map_record(mapping, {"Phone": "098200-12345"}).values == {"mobile_no": "+919820012345"}
 
 
 def state_rule():
@@ -124,7 +131,7 @@ def state_rule():
 	],
 )
 def test_conditional_transform_applies_only_when_the_other_field_matches(record, expected):
-	mapped = map_record(lead_mapping(state_rule()), record, TRANSFORMS)
+	mapped = map_record(lead_mapping(state_rule()), record, extra_transforms=TRANSFORMS)
 
 	assert mapped.values["state"] == expected
 

@@ -4,15 +4,12 @@ The rules live in the "Salesforce Field Mapping" doctype; the Frappe layer reads
 plain dataclasses below, so that the engine itself is tested without a site.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from salesforce_connector.core.errors import MappingError
-
-# A transform takes the Salesforce value and the row's options and returns the ERPNext value, or
-# raises MappingError. Warnings (a truncated text, say) are appended to the list it is given.
-Transform = Callable[[Any, dict, list[str]], Any]
+from salesforce_connector.core.transforms import TRANSFORMS, Transform
 
 
 @dataclass(frozen=True)
@@ -58,11 +55,14 @@ def read_path(record: Mapping, path: str) -> Any:
 def map_record(
 	mapping: ObjectMapping,
 	record: Mapping,
-	transforms: Mapping[str, Transform],
 	*,
+	extra_transforms: Mapping[str, Transform] | None = None,
 	record_label: str | None = None,
 ) -> MappedRecord:
 	"""Apply every rule to the record.
+
+	`extra_transforms` adds transforms that need more than the value, such as the Frappe layer's
+	lookups of an ERPNext Country, Customer or Item; they follow the core transforms' signature.
 
 	A field the record does not carry is left out rather than written as empty, so that a message
 	selecting few fields never blanks the rest. Every rejected value is reported together, naming the
@@ -70,6 +70,7 @@ def map_record(
 	"""
 	mapped = MappedRecord()
 	problems: list[str] = []
+	transforms = {**TRANSFORMS, **(extra_transforms or {})}
 
 	for rule in mapping.rules:
 		if not _record_has(record, rule.salesforce_field):
@@ -97,13 +98,18 @@ def _record_has(record: Mapping, path: str) -> bool:
 
 def _transformed_value(rule: FieldRule, record: Mapping, transforms: Mapping[str, Transform], warnings):
 	value = read_path(record, rule.salesforce_field)
+	if isinstance(value, str) and not value.strip():
+		return None
 	if value is None or not rule.transform or not _condition_holds(rule.options, record):
 		return value
 
 	transform = transforms.get(rule.transform)
 	if transform is None:
 		raise MappingError(f"unknown transform {rule.transform!r}", field=rule.salesforce_field, value=value)
-	return transform(value, rule.options, warnings)
+
+	result = transform(value, rule.options)
+	warnings.extend(f"{rule.erpnext_field}: {warning}" for warning in result.warnings)
+	return result.value
 
 
 def _condition_holds(options: dict, record: Mapping) -> bool:

@@ -1,0 +1,27 @@
+"""Names shared by the Frappe layer."""
+
+SETTINGS = "Salesforce Settings"
+FIELD_MAPPING = "Salesforce Field Mapping"
+SYNC_LOG = "Salesforce Sync Log"
+
+SALESFORCE_TO_ERPNEXT = "Salesforce to ERPNext"
+ERPNEXT_TO_SALESFORCE = "ERPNext to Salesforce"
+
+# Sync Log statuses
+QUEUED = "Queued"
+PROCESSING = "Processing"
+SUCCESS = "Success"
+FAILED = "Failed"
+SKIPPED = "Skipped"
+NEEDS_REVIEW = "Needs Review"
+DUPLICATE = "Duplicate"
+
+INBOUND = "Inbound"
+OUTBOUND = "Outbound"
+
+# Objects whose Outbound Messages the connector acts on.
+SUPPORTED_OBJECTS = ("Lead", "Account", "Contact", "Opportunity")
+
+# The Quotation's field keeps the name the first users asked for; every other custom field carries
+# the salesforce_ prefix.
+QUOTATION_OPPORTUNITY_FIELD = "custom_salesforce_opp_id"

@@ -1,0 +1,117 @@
+"""The field mapping a new site starts with, taken from the mapping sheet our first users wrote.
+
+Installing the app turns these into "Salesforce Field Mapping" documents; from then on the
+documents are the truth and admins edit them in Desk. Migrations never overwrite them.
+"""
+
+from salesforce_connector.core.mapping import FieldRule, ObjectMapping
+
+# A state is read as an Indian state only when the country says India, or says nothing: the
+# connector serves Indian firms first, and a foreign address keeps its state as typed.
+INDIAN_STATE_OPTIONS_FOR = {
+	"Lead": {"when_field": "Country", "when_in": ["India", "IN", "IND", "Bharat"], "when_missing": True},
+	"Account": {
+		"when_field": "BillingCountry",
+		"when_in": ["India", "IN", "IND", "Bharat"],
+		"when_missing": True,
+	},
+}
+
+
+def _rule(salesforce_field, erpnext_field, transform=None, options=None, match=False):
+	return FieldRule(salesforce_field, erpnext_field, transform, options or {}, match)
+
+
+DEFAULT_MAPPINGS: tuple[ObjectMapping, ...] = (
+	ObjectMapping(
+		"Lead",
+		"Customer",
+		(
+			_rule("Company", "customer_name", "strip"),
+			_rule("ConvertedAccountId", "salesforce_account_id", match=True),
+			_rule("Id", "salesforce_lead_id", match=True),
+			_rule("GSTIN__c", "tax_id", "gstin", match=True),
+		),
+	),
+	ObjectMapping(
+		"Lead",
+		"Contact",
+		(
+			_rule("Id", "salesforce_lead_id"),
+			_rule("ConvertedContactId", "salesforce_contact_id"),
+			_rule("FirstName", "first_name", "strip"),
+			_rule("LastName", "last_name", "strip"),
+			_rule("Title", "designation", "strip"),
+			_rule("Email", "email_id", "email", match=True),
+			_rule("Phone", "mobile_no", "phone_e164", match=True),
+		),
+	),
+	ObjectMapping(
+		"Lead",
+		"Address",
+		(
+			_rule("Street", "address_line1", "strip"),
+			_rule("City", "city", "strip"),
+			_rule("State", "state", "indian_state", INDIAN_STATE_OPTIONS_FOR["Lead"]),
+			_rule("PostalCode", "pincode", "strip"),
+			_rule("Country", "country", "erpnext_country"),
+		),
+	),
+	ObjectMapping(
+		"Account",
+		"Customer",
+		(
+			_rule("Name", "customer_name", "strip"),
+			_rule("Id", "salesforce_account_id", match=True),
+			_rule("GSTIN__c", "tax_id", "gstin", match=True),
+			_rule("Website", "website", "strip"),
+		),
+	),
+	ObjectMapping(
+		"Account",
+		"Address",
+		(
+			_rule("BillingStreet", "address_line1", "strip"),
+			_rule("BillingCity", "city", "strip"),
+			_rule("BillingState", "state", "indian_state", INDIAN_STATE_OPTIONS_FOR["Account"]),
+			_rule("BillingPostalCode", "pincode", "strip"),
+			_rule("BillingCountry", "country", "erpnext_country"),
+			_rule("Phone", "phone", "phone_e164", match=True),
+		),
+	),
+	ObjectMapping(
+		"Contact",
+		"Contact",
+		(
+			_rule("Id", "salesforce_contact_id", match=True),
+			_rule("FirstName", "first_name", "strip"),
+			_rule("LastName", "last_name", "strip"),
+			_rule("Title", "designation", "strip"),
+			_rule("Email", "email_id", "email", match=True),
+			_rule("MobilePhone", "mobile_no", "phone_e164"),
+			_rule("Phone", "phone", "phone_e164"),
+		),
+	),
+	ObjectMapping(
+		"Opportunity",
+		"Quotation",
+		(
+			_rule("Id", "custom_salesforce_opp_id", match=True),
+			# party_name is a link, so it needs the Customer's document name; the Account's Name is
+			# only a label, and names are no keys. The Account Id finds the Customer it became.
+			_rule("AccountId", "party_name", "erpnext_customer"),
+			_rule("Name", "title", "strip"),
+			_rule("CurrencyIsoCode", "currency", "upper"),
+		),
+	),
+	ObjectMapping(
+		"OpportunityLineItem",
+		"Quotation Item",
+		(
+			_rule("Id", "salesforce_line_id", match=True),
+			_rule("Product2", "item_code", "erpnext_item"),
+			_rule("Quantity", "qty", "decimal"),
+			_rule("UnitPrice", "rate", "decimal", {"precision": 2}),
+		),
+	),
+)

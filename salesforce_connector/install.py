@@ -1,0 +1,91 @@
+"""What installing and migrating the app sets up on a site; both are safe to run again."""
+
+import frappe
+from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
+
+from salesforce_connector.constants import FIELD_MAPPING, QUOTATION_OPPORTUNITY_FIELD, SALESFORCE_TO_ERPNEXT
+from salesforce_connector.core.default_mappings import DEFAULT_MAPPINGS
+
+
+def _id_field(fieldname, label, insert_after, **extra):
+	return {
+		"fieldname": fieldname,
+		"label": label,
+		"fieldtype": "Data",
+		"insert_after": insert_after,
+		"read_only": 1,
+		"no_copy": 1,
+		"search_index": 1,
+		"translatable": 0,
+		**extra,
+	}
+
+
+CUSTOM_FIELDS = {
+	"Customer": [
+		_id_field("salesforce_account_id", "Salesforce Account Id", "customer_group", read_only=0),
+		_id_field("salesforce_lead_id", "Salesforce Lead Id", "salesforce_account_id"),
+	],
+	"Contact": [
+		_id_field("salesforce_contact_id", "Salesforce Contact Id", "company_name"),
+		_id_field("salesforce_lead_id", "Salesforce Lead Id", "salesforce_contact_id"),
+	],
+	"Address": [
+		_id_field("salesforce_address_key", "Salesforce Address", "address_type"),
+	],
+	"Quotation": [
+		_id_field(QUOTATION_OPPORTUNITY_FIELD, "Salesforce Opportunity Id", "order_type"),
+	],
+	"Quotation Item": [
+		_id_field("salesforce_line_id", "Salesforce Line Item Id", "item_name", search_index=0, no_copy=0),
+	],
+	"Sales Order": [
+		_id_field("salesforce_opportunity_id", "Salesforce Opportunity Id", "order_type"),
+	],
+}
+
+
+def after_install():
+	create_salesforce_fields()
+	create_default_mappings()
+
+
+def after_migrate():
+	create_salesforce_fields()
+	create_default_mappings()
+
+
+def create_salesforce_fields():
+	create_custom_fields(CUSTOM_FIELDS, ignore_validate=True, update=True)
+
+
+def create_default_mappings():
+	"""Create each default mapping that does not exist yet; never touch one an admin already has."""
+	for mapping in DEFAULT_MAPPINGS:
+		if frappe.db.exists(
+			FIELD_MAPPING,
+			{"salesforce_object": mapping.salesforce_object, "erpnext_doctype": mapping.erpnext_doctype},
+		):
+			continue
+
+		doc = frappe.new_doc(FIELD_MAPPING)
+		doc.update(
+			{
+				"salesforce_object": mapping.salesforce_object,
+				"erpnext_doctype": mapping.erpnext_doctype,
+				"direction": SALESFORCE_TO_ERPNEXT,
+				"enabled": 1,
+			}
+		)
+		for rule in mapping.rules:
+			doc.append(
+				"rows",
+				{
+					"salesforce_field": rule.salesforce_field,
+					"erpnext_field": rule.erpnext_field,
+					"transform": rule.transform or "",
+					"transform_options": frappe.as_json(rule.options) if rule.options else "",
+					"is_match_key": int(rule.is_match_key),
+				},
+			)
+		doc.insert(ignore_permissions=True)
