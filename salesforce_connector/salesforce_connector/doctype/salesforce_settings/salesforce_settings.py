@@ -1,0 +1,48 @@
+import re
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+
+# Salesforce record and organization Ids: 15 case-sensitive or 18 case-safe characters.
+SALESFORCE_ID = re.compile(r"^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$")
+
+
+class SalesforceSettings(Document):
+	def validate(self):
+		self.validate_organization_ids()
+		self.validate_defaults()
+
+	def validate_organization_ids(self):
+		for organization_id in self.allowed_organization_id_list():
+			if not SALESFORCE_ID.match(organization_id):
+				frappe.throw(
+					_("{0} is not a Salesforce Organization Id (15 or 18 letters and digits).").format(
+						frappe.bold(organization_id)
+					)
+				)
+		if self.enabled and not self.allowed_organization_id_list():
+			frappe.throw(_("Add the Organization Id of your Salesforce org before enabling the integration."))
+
+	def validate_defaults(self):
+		if self.delivery_lead_days is not None and self.delivery_lead_days < 0:
+			frappe.throw(_("Delivery Lead Time cannot be negative."))
+		if self.max_daily_api_share is not None and not 0 < self.max_daily_api_share <= 100:
+			frappe.throw(_("The share of the daily API limit must be between 1 and 100 per cent."))
+
+	def allowed_organization_id_list(self) -> list[str]:
+		return [line.strip() for line in (self.allowed_organization_ids or "").splitlines() if line.strip()]
+
+	@frappe.whitelist()
+	def test_connection(self):
+		frappe.only_for("System Manager")
+		from salesforce_connector.services.settings import get_salesforce_client
+
+		report = get_salesforce_client().test_connection()
+		return {"ok": report.ok, "message": report.message}
+
+	@frappe.whitelist()
+	def gst_fields_note(self):
+		if "india_compliance" in frappe.get_installed_apps():
+			return _("India Compliance is installed: GSTIN and GST category are kept in its own fields.")
+		return _("India Compliance is not installed: a customer's GSTIN is kept in Tax Id (tax_id).")

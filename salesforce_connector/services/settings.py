@@ -1,0 +1,80 @@
+"""Settings as the rest of the Frappe layer needs them, with ERPNext's own defaults behind blanks."""
+
+from dataclasses import dataclass
+
+import frappe
+
+from salesforce_connector.constants import SETTINGS
+
+AUTH_FLOWS = {
+	"Client Credentials": "client_credentials",
+	"JWT Bearer": "jwt_bearer",
+	"Username-Password (legacy)": "password",
+}
+
+
+@dataclass(frozen=True)
+class ConnectorDefaults:
+	company: str
+	customer_group: str
+	territory: str
+	selling_price_list: str
+	warehouse: str | None
+	country: str
+	delivery_lead_days: int
+	unknown_product_action: str
+	new_item_group: str | None
+
+
+def connector_defaults() -> ConnectorDefaults:
+	"""What new documents get when Settings leave a field blank: Selling Settings and the company's."""
+	settings = frappe.get_cached_doc(SETTINGS)
+	selling = frappe.get_cached_doc("Selling Settings")
+	company = settings.company or frappe.defaults.get_global_default("company") or _first_company()
+
+	return ConnectorDefaults(
+		company=company,
+		customer_group=settings.customer_group or selling.customer_group or _root("Customer Group"),
+		territory=settings.territory or selling.territory or _root("Territory"),
+		selling_price_list=settings.selling_price_list or selling.selling_price_list or "Standard Selling",
+		warehouse=settings.warehouse or None,
+		country=frappe.db.get_value("Company", company, "country") or "India",
+		delivery_lead_days=settings.delivery_lead_days if settings.delivery_lead_days is not None else 7,
+		unknown_product_action=settings.unknown_product_action or "Fail",
+		new_item_group=settings.new_item_group or None,
+	)
+
+
+def get_salesforce_client():
+	"""The one Salesforce client of the app, built from Settings."""
+	from salesforce_connector.core.client import ClientSettings, SalesforceClient
+
+	settings = frappe.get_cached_doc(SETTINGS)
+	return SalesforceClient(
+		ClientSettings(
+			auth_flow=AUTH_FLOWS.get(settings.auth_flow, "client_credentials"),
+			consumer_key=settings.consumer_key,
+			consumer_secret=settings.get_password("consumer_secret", raise_exception=False),
+			username=settings.username,
+			password=settings.get_password("password", raise_exception=False),
+			security_token=settings.get_password("security_token", raise_exception=False),
+			private_key=settings.get_password("jwt_private_key", raise_exception=False),
+			domain=settings.domain or "login",
+			login_url=settings.login_url or None,
+			api_version=settings.api_version or "62.0",
+			timeout=settings.request_timeout or 30,
+			max_daily_share=(settings.max_daily_api_share or 80) / 100,
+		)
+	)
+
+
+def _first_company() -> str | None:
+	companies = frappe.get_all("Company", pluck="name", limit=1, order_by="creation asc")
+	return companies[0] if companies else None
+
+
+def _root(doctype: str) -> str | None:
+	roots = frappe.get_all(
+		doctype, filters={"is_group": 1, "parent_" + frappe.scrub(doctype): ["is", "not set"]}, pluck="name"
+	)
+	return roots[0] if roots else None
