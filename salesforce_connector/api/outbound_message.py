@@ -15,7 +15,6 @@ from salesforce_connector.constants import SETTINGS
 from salesforce_connector.core.errors import MalformedMessageError, RejectedMessageError
 from salesforce_connector.core.outbound_message import (
 	ACK_RESPONSE,
-	MAX_BODY_BYTES,
 	build_fault,
 	organization_matches,
 	parse_outbound_message,
@@ -29,25 +28,22 @@ SERVER_SIDE = "server"
 
 @frappe.whitelist(allow_guest=True, methods=["POST"])
 def receive(token: str | None = None):
+	status, answer = accept_outbound_message(frappe.request.get_data(cache=True), token)
+	return Response(answer, status=status, content_type=SOAP_CONTENT_TYPE)
+
+
+def accept_outbound_message(body: bytes, token: str | None = None) -> tuple[int, bytes]:
+	"""Verify and record a message; the HTTP status and SOAP answer to give Salesforce."""
 	try:
 		settings = frappe.get_cached_doc(SETTINGS)
 		_check_enabled(settings)
-		message = parse_outbound_message(_request_body())
+		message = parse_outbound_message(body)
 		_check_sender(settings, message, token)
 	except (MalformedMessageError, RejectedMessageError) as error:
-		return _soap_response(build_fault(error.message, client_error=error.code != SERVER_SIDE), status=500)
+		return 500, build_fault(error.message, client_error=error.code != SERVER_SIDE)
 
 	record_notifications(message)
-	return _soap_response(ACK_RESPONSE)
-
-
-def _request_body() -> bytes:
-	# Frappe has already read the body (up to its own upload limit) to build form_dict; refuse by the
-	# declared length first so that an oversized body is not copied again.
-	declared = frappe.request.content_length or 0
-	if declared > MAX_BODY_BYTES:
-		raise MalformedMessageError(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
-	return frappe.request.get_data(cache=True)
+	return 200, ACK_RESPONSE
 
 
 def _check_enabled(settings) -> None:
@@ -62,7 +58,3 @@ def _check_sender(settings, message, token: str | None) -> None:
 	expected_token = settings.get_password("endpoint_token", raise_exception=False)
 	if expected_token and not token_matches(token, expected_token):
 		raise RejectedMessageError("The endpoint token is missing or wrong.")
-
-
-def _soap_response(body: bytes, status: int = 200) -> Response:
-	return Response(body, status=status, content_type=SOAP_CONTENT_TYPE)
