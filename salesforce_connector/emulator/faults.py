@@ -79,7 +79,7 @@ class FaultRule:
 			return False
 		if self.pattern.startswith("/"):
 			return fnmatch.fnmatchcase(path, self.pattern)
-		return data_path is not None and fnmatch.fnmatchcase(data_path, self.pattern)
+		return data_path is not None and fnmatch.fnmatchcase(data_path.strip("/"), self.pattern)
 
 	@property
 	def exhausted(self) -> bool:

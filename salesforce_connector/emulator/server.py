@@ -44,7 +44,10 @@ class EmulatorServer:
 
 	def start(self) -> "EmulatorServer":
 		self._thread = threading.Thread(
-			target=self._httpd.serve_forever, name="salesforce-emulator", daemon=True
+			target=self._httpd.serve_forever,
+			kwargs={"poll_interval": 0.02},
+			name="salesforce-emulator",
+			daemon=True,
 		)
 		self._thread.start()
 		logger.info("Salesforce emulator serving %s", self.url)

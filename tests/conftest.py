@@ -1,0 +1,123 @@
+"""Fixtures: an emulated org served over plain HTTP and over TLS (trustme CA), and clients for it."""
+
+import datetime
+import ssl
+from collections.abc import Callable
+
+import pytest
+import requests
+import trustme
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from salesforce_connector.core.client import ClientSettings, SalesforceClient
+from salesforce_connector.emulator import EmulatorServer, Org, VirtualClock
+
+FROZEN_START = datetime.datetime(2024, 5, 1, 10, 20, 30, tzinfo=datetime.timezone.utc)
+
+
+@pytest.fixture(scope="session")
+def certificate_authority() -> trustme.CA:
+	return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def jwt_key_pair() -> tuple[str, str]:
+	"""(private key PEM, self-signed certificate PEM) as an admin makes for a Connected App."""
+	key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+	name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "salesforce-connector")])
+	now = datetime.datetime.now(datetime.timezone.utc)
+	certificate = (
+		x509.CertificateBuilder()
+		.subject_name(name)
+		.issuer_name(name)
+		.public_key(key.public_key())
+		.serial_number(x509.random_serial_number())
+		.not_valid_before(now - datetime.timedelta(days=1))
+		.not_valid_after(now + datetime.timedelta(days=365))
+		.sign(key, hashes.SHA256())
+	)
+	private_pem = key.private_bytes(
+		serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+	).decode()
+	return private_pem, certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
+@pytest.fixture
+def org(jwt_key_pair) -> Org:
+	"""A fresh org whose clock stands still at the real present (JWT expiry is checked against it)."""
+	emulated = Org(clock=VirtualClock())
+	emulated.connected_app.certificate_pem = jwt_key_pair[1]
+	return emulated
+
+
+@pytest.fixture(params=["http", "https"])
+def transport(request) -> str:
+	return request.param
+
+
+@pytest.fixture
+def server(org, transport, certificate_authority):
+	context = _server_context(certificate_authority) if transport == "https" else None
+	emulator = EmulatorServer(org, ssl_context=context).start()
+	yield emulator
+	emulator.stop()
+
+
+def _server_context(ca: trustme.CA) -> ssl.SSLContext:
+	context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+	ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+	return context
+
+
+@pytest.fixture
+def http_session(transport, certificate_authority, tmp_path) -> requests.Session:
+	"""A session that trusts the test CA, as an admin's machine would trust a real certificate."""
+	session = requests.Session()
+	# REQUESTS_CA_BUNDLE in the environment would override session.verify, so ignore the environment
+	session.trust_env = False
+	if transport == "https":
+		ca_file = tmp_path / "ca.pem"
+		certificate_authority.cert_pem.write_to_path(str(ca_file))
+		session.verify = str(ca_file)
+	yield session
+	session.close()
+
+
+@pytest.fixture
+def make_settings(org, server, jwt_key_pair) -> Callable[..., ClientSettings]:
+	def build(flow: str = "client_credentials", **overrides) -> ClientSettings:
+		user = org.integration_user
+		values = {
+			"auth_flow": flow,
+			"consumer_key": org.connected_app.consumer_key,
+			"consumer_secret": org.connected_app.consumer_secret,
+			"username": user.username,
+			"password": user.password,
+			"security_token": user.security_token,
+			"private_key_pem": jwt_key_pair[0],
+			"login_url": server.url,
+			"timeout": 5.0,
+			"retry_attempts": 3,
+			"retry_initial_wait": 0.001,
+			"retry_max_wait": 0.005,
+		}
+		values.update(overrides)
+		return ClientSettings(**values)
+
+	return build
+
+
+@pytest.fixture
+def make_client(make_settings, http_session) -> Callable[..., SalesforceClient]:
+	def build(flow: str = "client_credentials", **overrides) -> SalesforceClient:
+		return SalesforceClient(make_settings(flow, **overrides), session=http_session)
+
+	return build
+
+
+@pytest.fixture
+def client(make_client) -> SalesforceClient:
+	return make_client()
