@@ -1,0 +1,55 @@
+"""The app installs the same way through pip, setup.py and bench."""
+
+import tomllib
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def requirement_set(lines):
+	return {str(Requirement(line)) for line in lines}
+
+
+def test_requirements_txt_agrees_with_pyproject():
+	pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+	listed = [
+		line.strip()
+		for line in (ROOT / "requirements.txt").read_text().splitlines()
+		if line.strip() and not line.startswith("#")
+	]
+
+	assert requirement_set(listed) == requirement_set(pyproject["project"]["dependencies"])
+
+
+def test_app_declares_erpnext_as_required():
+	hooks = (ROOT / "salesforce_connector" / "hooks.py").read_text()
+
+	assert 'required_apps = ["erpnext"]' in hooks
+
+
+def test_module_folder_holds_the_doctypes():
+	modules = (ROOT / "salesforce_connector" / "modules.txt").read_text().split()
+	doctype_folder = ROOT / "salesforce_connector" / "salesforce_connector" / "doctype"
+
+	assert modules == ["Salesforce", "Connector"]
+	assert {
+		path.name for path in doctype_folder.iterdir() if path.is_dir() and path.name != "__pycache__"
+	} == {
+		"salesforce_settings",
+		"salesforce_field_mapping",
+		"salesforce_field_mapping_row",
+		"salesforce_sync_log",
+	}
+
+
+def test_core_never_imports_frappe():
+	offenders = [
+		str(path.relative_to(ROOT))
+		for folder in ("core", "emulator")
+		for path in (ROOT / "salesforce_connector" / folder).rglob("*.py")
+		if "import frappe" in path.read_text() or "from frappe" in path.read_text()
+	]
+
+	assert offenders == []
