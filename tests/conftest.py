@@ -1,8 +1,11 @@
 """Fixtures: an emulated org served over plain HTTP and over TLS (trustme CA), and clients for it."""
 
 import datetime
+import pathlib
 import ssl
+import threading
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -15,7 +18,7 @@ from cryptography.x509.oid import NameOID
 from salesforce_connector.core.client import ClientSettings, SalesforceClient
 from salesforce_connector.emulator import EmulatorServer, Org, VirtualClock
 
-FROZEN_START = datetime.datetime(2024, 5, 1, 10, 20, 30, tzinfo=datetime.timezone.utc)
+FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture(scope="session")
@@ -121,3 +124,61 @@ def make_client(make_settings, http_session) -> Callable[..., SalesforceClient]:
 @pytest.fixture
 def client(make_client) -> SalesforceClient:
 	return make_client()
+
+
+class OutboundReceiver:
+	"""A loopback endpoint that records every POST and answers with an Ack, a fault or anything set."""
+
+	ACK = (FIXTURES / "outbound-messages" / "ack-response-bom.xml").read_bytes()
+	FAULT = (
+		b'<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
+		b"<soapenv:Body><soapenv:Fault><faultcode>soapenv:Server</faultcode><faultstring>busy</faultstring>"
+		b"</soapenv:Fault></soapenv:Body></soapenv:Envelope>"
+	)
+
+	def __init__(self, ssl_context: ssl.SSLContext | None):
+		self.bodies: list[bytes] = []
+		self.headers: list[dict] = []
+		self.answer: tuple[int, bytes] = (200, self.ACK)
+		self.received = threading.Event()
+		receiver = self
+
+		class Handler(BaseHTTPRequestHandler):
+			def do_POST(self):
+				body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+				receiver.bodies.append(body)
+				receiver.headers.append(dict(self.headers.items()))
+				status, payload = receiver.answer
+				self.send_response(status)
+				self.send_header("Content-Type", "text/xml; charset=utf-8")
+				self.send_header("Content-Length", str(len(payload)))
+				self.end_headers()
+				self.wfile.write(payload)
+				receiver.received.set()
+
+			def log_message(self, *args):
+				pass
+
+		self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+		if ssl_context is not None:
+			self.httpd.socket = ssl_context.wrap_socket(self.httpd.socket, server_side=True)
+		scheme = "https" if ssl_context else "http"
+		self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}/salesforce/outbound"
+		self.thread = threading.Thread(
+			target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+		)
+		self.thread.start()
+
+	def stop(self) -> None:
+		self.httpd.shutdown()
+		self.httpd.server_close()
+
+
+@pytest.fixture
+def receiver(org, transport, certificate_authority, http_session):
+	"""An Outbound Message endpoint; the org's sender trusts the test CA when it runs over TLS."""
+	context = _server_context(certificate_authority) if transport == "https" else None
+	endpoint = OutboundReceiver(context)
+	org.outbound.session = http_session
+	yield endpoint
+	endpoint.stop()
