@@ -182,3 +182,27 @@ def receiver(org, transport, certificate_authority, http_session):
 	org.outbound.session = http_session
 	yield endpoint
 	endpoint.stop()
+
+
+@pytest.fixture
+def sf(client):
+	"""Unmodified simple-salesforce, logged in through the client, talking to the emulator."""
+	return client.salesforce
+
+
+class RawApi:
+	"""Plain HTTP calls to the data API, for what simple-salesforce hides (headers, status codes)."""
+
+	def __init__(self, server, session: requests.Session, token: str, version: str = "59.0"):
+		self.base = f"{server.url}/services/data/v{version}"
+		self.session = session
+		self.headers = {"Authorization": f"Bearer {token}"}
+
+	def call(self, method: str, path: str, headers: dict | None = None, **kwargs) -> requests.Response:
+		merged = {**self.headers, **(headers or {})}
+		return self.session.request(method, f"{self.base}/{path}", headers=merged, timeout=10, **kwargs)
+
+
+@pytest.fixture
+def raw(org, server, http_session) -> RawApi:
+	return RawApi(server, http_session, org.issue_session(org.integration_user).token)
