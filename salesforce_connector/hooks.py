@@ -4,7 +4,8 @@ app_publisher = "salesforce_connector developers"
 app_description = "Closes the lead-to-cash loop between Salesforce and ERPNext"
 app_email = "dev@salesforce-connector.local"
 app_license = "MIT"
-required_apps = ["erpnext"]
+# "org/repo" form: frappe resolves a bare name by asking GitHub, which an offline bench cannot do.
+required_apps = ["frappe/erpnext"]
 
 after_install = "salesforce_connector.install.after_install"
 after_migrate = "salesforce_connector.install.after_migrate"

@@ -26,7 +26,7 @@ def test_requirements_txt_agrees_with_pyproject():
 def test_app_declares_erpnext_as_required():
 	hooks = (ROOT / "salesforce_connector" / "hooks.py").read_text()
 
-	assert 'required_apps = ["erpnext"]' in hooks
+	assert 'required_apps = ["frappe/erpnext"]' in hooks
 
 
 def test_module_folder_holds_the_doctypes():

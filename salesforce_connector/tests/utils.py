@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import requests
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 import frappe
 import frappe.app
@@ -32,6 +32,11 @@ def run_token() -> str:
 	return secrets.token_hex(3).upper()
 
 
+class QuietRequestHandler(WSGIRequestHandler):
+	def log_request(self, *args, **kwargs):
+		pass
+
+
 class SiteServer:
 	"""This site served by Frappe's own WSGI application on 127.0.0.1, in a background thread."""
 
@@ -40,7 +45,9 @@ class SiteServer:
 		# `bench serve --site` does; a loopback address names no site, so name it here.
 		frappe.app._site = frappe.local.site
 		frappe.app._sites_path = frappe.local.sites_path
-		self._server = make_server("127.0.0.1", 0, frappe.app.application, threaded=True)
+		self._server = make_server(
+			"127.0.0.1", 0, frappe.app.application, threaded=True, request_handler=QuietRequestHandler
+		)
 		self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
 	@property
