@@ -318,10 +318,10 @@ class Parser:
 	def condition(self):
 		path = self.field_path()
 		if self.accept_keyword("like"):
-			value = self.literal()
-			if not isinstance(value, str):
+			pattern = self.literal()
+			if pattern.kind != "string":
 				raise malformed("LIKE needs a string literal")
-			return Like(path, value)
+			return Like(path, pattern.value)
 		negated = self.accept_keyword("not")
 		if self.accept_keyword("in"):
 			return Membership(path, self.literal_list(), negated)
