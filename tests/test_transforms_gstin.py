@@ -10,7 +10,7 @@ from salesforce_connector.core.transforms import (
 	pan_from_gstin,
 	state_from_gstin,
 )
-from salesforce_connector.core.transforms.gstin import normalise_pan
+from salesforce_connector.core.transforms.gstin import build_gstin, normalise_pan
 
 LUHN_MOD_36 = string.digits + string.ascii_uppercase
 
@@ -125,3 +125,11 @@ def test_pan_is_normalised():
 def test_invalid_pan_is_rejected(pan):
 	with pytest.raises(MappingError, match="not a valid PAN"):
 		normalise_pan(pan)
+
+
+def test_built_gstin_is_valid_and_matches_an_independent_computation():
+	assert (
+		build_gstin("27", "aapfu0939f")
+		== make_gstin("27", "AAPFU0939F")
+		== normalise_gstin(build_gstin("27", "AAPFU0939F"))
+	)

@@ -53,12 +53,12 @@ def get_salesforce_client():
 	return SalesforceClient(
 		ClientSettings(
 			auth_flow=AUTH_FLOWS.get(settings.auth_flow, "client_credentials"),
-			consumer_key=settings.consumer_key,
-			consumer_secret=settings.get_password("consumer_secret", raise_exception=False),
-			username=settings.username,
-			password=settings.get_password("password", raise_exception=False),
-			security_token=settings.get_password("security_token", raise_exception=False),
-			private_key=settings.get_password("jwt_private_key", raise_exception=False),
+			consumer_key=settings.consumer_key or "",
+			consumer_secret=settings.get_password("consumer_secret", raise_exception=False) or "",
+			username=settings.username or "",
+			password=settings.get_password("password", raise_exception=False) or "",
+			security_token=settings.get_password("security_token", raise_exception=False) or "",
+			private_key_pem=settings.get_password("jwt_private_key", raise_exception=False) or "",
 			domain=settings.domain or "login",
 			login_url=settings.login_url or None,
 			api_version=settings.api_version or "62.0",

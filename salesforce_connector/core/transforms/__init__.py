@@ -7,6 +7,7 @@ are there for code that needs one conversion directly (a GSTIN's state, a phone 
 from salesforce_connector.core.transforms.dates import DEFAULT_TIME_ZONE, to_date, to_local_datetime
 from salesforce_connector.core.transforms.email_address import normalise_email
 from salesforce_connector.core.transforms.gstin import (
+	build_gstin,
 	normalise_gstin,
 	normalise_pan,
 	pan_from_gstin,
@@ -35,6 +36,7 @@ __all__ = [
 	"Transform",
 	"TransformResult",
 	"apply_transform",
+	"build_gstin",
 	"canonical_indian_state",
 	"gst_state_code",
 	"map_picklist",

@@ -40,6 +40,15 @@ def normalise_gstin(value: str) -> str:
 	return number
 
 
+def build_gstin(state_code: str, pan: str, entity: str = "1") -> str:
+	"""The GSTIN a PAN holder gets for its `entity`-th registration in a state, check character included.
+
+	Useful to propose the corrected GSTIN when only the check character was mistyped.
+	"""
+	body = f"{state_code}{normalise_pan(pan)}{entity}Z"
+	return body + luhn.calc_check_digit(body, GSTIN_CHECK_ALPHABET)
+
+
 def _as_stdnum_knows_it(number: str) -> str:
 	# anything not shaped like a GSTIN stdnum rejects on its own, and rightly
 	if number[:2] not in _CODES_STDNUM_LACKS or not _GSTIN_CHARACTERS.fullmatch(number):
