@@ -1,8 +1,8 @@
 """The app installs the same way through pip, setup.py and bench."""
 
-import tomllib
 from pathlib import Path
 
+import tomllib
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,8 +7,9 @@ from frappe.utils import add_days, getdate, nowdate
 
 from salesforce_connector.constants import QUOTATION_OPPORTUNITY_FIELD, SKIPPED, SUCCESS
 from salesforce_connector.core.errors import ConnectorError, MappingError
+from salesforce_connector.core.mapping import ObjectMapping
 from salesforce_connector.services.customers import sync_customer
-from salesforce_connector.services.mappings import erpnext_item, map_to
+from salesforce_connector.services.mappings import erpnext_item, load_mapping, map_to
 from salesforce_connector.services.outcome import Outcome
 from salesforce_connector.services.settings import connector_defaults, get_salesforce_client
 from salesforce_connector.services.sync_log import utc_naive
@@ -24,7 +25,12 @@ def sync_opportunity(opportunity_id: str, client=None) -> Outcome:
 	so the message is a signal and the REST read is the truth. Reading at processing time also means
 	an older message processed late still sees the newest state.
 	"""
-	opportunity = (client or get_salesforce_client()).fetch_opportunity(opportunity_id)
+	client = client or get_salesforce_client()
+	opportunity = client.fetch_opportunity(
+		opportunity_id,
+		account_fields=_mapped_fields_the_org_has(client, "Account", ("Customer", "Address")),
+		opportunity_fields=_mapped_fields_the_org_has(client, "Opportunity", ("Quotation",)),
+	)
 	lines = _line_items(opportunity)
 
 	account_outcome = sync_customer("Account", opportunity.get("Account") or {"Id": opportunity["AccountId"]})
@@ -54,6 +60,22 @@ def sync_opportunity(opportunity_id: str, client=None) -> Outcome:
 	elif opportunity.get("IsClosed"):
 		notes.append("The Opportunity is closed and not won; the Quotation is left for a person to close.")
 	return outcome
+
+
+def _mapped_fields_the_org_has(client, salesforce_object: str, doctypes: tuple[str, ...]) -> list[str]:
+	"""The object's own fields the admin's mappings read, less those this org does not have.
+
+	A default row may name a custom field (GSTIN__c) that an org never created; asking for it would
+	fail the whole query with INVALID_FIELD, so it is left out and the row maps nothing.
+	"""
+	wanted = {
+		rule.salesforce_field
+		for doctype in doctypes
+		for rule in (load_mapping(salesforce_object, doctype) or ObjectMapping("", "", ())).rules
+		if "." not in rule.salesforce_field
+	}
+	existing = {field["name"] for field in client.describe(salesforce_object).get("fields", [])}
+	return sorted(wanted & existing)
 
 
 def _is_won(opportunity: dict) -> bool:
@@ -143,6 +165,9 @@ def _new_quotation():
 			"transaction_date": nowdate(),
 			"order_type": "Sales",
 			"selling_price_list": defaults.selling_price_list,
+			# a user default (the site's first currency) would otherwise win; an Opportunity in
+			# another currency overrides this through the CurrencyIsoCode mapping row
+			"currency": frappe.get_cached_value("Company", defaults.company, "default_currency"),
 		}
 	)
 	return quotation

@@ -16,6 +16,7 @@ from salesforce_connector.constants import (
 	QUEUED,
 	SETTINGS,
 	SKIPPED,
+	SUCCESS,
 	SYNC_LOG,
 )
 from salesforce_connector.core.errors import ConnectorError, RetryableSalesforceError
@@ -97,13 +98,18 @@ def _stale_reason(log) -> str | None:
 
 
 def _finish(log, status: str, *, error: str | None = None, outcome=None) -> None:
+	"""Record the outcome; a success's description leads the notes, the error field is for trouble."""
 	values = {"status": status, "error": error, "processed_at": now_datetime()}
 	if outcome is not None:
+		notes = list(outcome.notes)
+		if status == SUCCESS:
+			notes.insert(0, outcome.reason)
+			values["error"] = None
 		values.update(
 			{
 				"reference_doctype": outcome.reference_doctype,
 				"reference_name": outcome.reference_name,
-				"notes": "\n".join(outcome.notes) or None,
+				"notes": "\n".join(filter(None, notes)) or None,
 			}
 		)
 		if outcome.applied_modstamp:
