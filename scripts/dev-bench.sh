@@ -40,12 +40,20 @@ CNF
 
 init_bench() {
 	[ -d "$BENCH_DIR/apps/frappe" ] && return
-	bench init "$BENCH_DIR" --frappe-path "$FRAPPE_REPO" --frappe-branch "$BRANCH" --python "$(command -v python3)"
-	"$BENCH_DIR/env/bin/pip" install 'setuptools<81'
+	# bench refuses to run as root unless the sites config it reads names root as the bench's user;
+	# `bench init` reads the one of the folder it runs in.
+	local boot
+	boot=$(mktemp -d)
+	mkdir -p "$boot/sites"
+	[ "$(id -u)" = 0 ] && echo '{"frappe_user": "root"}' >"$boot/sites/common_site_config.json"
+	(cd "$boot" && bench init "$BENCH_DIR" --frappe-path "$FRAPPE_REPO" --frappe-branch "$BRANCH" \
+		--python "$(command -v python3)" --no-backups)
 	cd "$BENCH_DIR"
-	bench get-app --branch "$BRANCH" "$ERPNEXT_REPO"
-	# bench refuses to run as root unless the bench says root is its user.
 	[ "$(id -u)" = 0 ] && bench config set-common-config -c frappe_user root
+	bench get-app --branch "$BRANCH" "$ERPNEXT_REPO"
+	bench setup requirements --dev
+	# setuptools 81 drops pkg_resources, which Frappe 15 still imports.
+	env/bin/pip install 'setuptools<81'
 	bench set-config -g developer_mode 1
 }
 
@@ -53,7 +61,7 @@ start_redis() {
 	cd "$BENCH_DIR"
 	[ -f config/redis_cache.conf ] || bench setup redis
 	for conf in config/redis_cache.conf config/redis_queue.conf; do
-		redis-server "$conf" --daemonize yes
+		redis-cli -p "$(awk '/^port/ {print $2}' "$conf")" ping >/dev/null 2>&1 || redis-server "$conf" --daemonize yes
 	done
 }
 
