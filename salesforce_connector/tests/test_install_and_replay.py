@@ -2,7 +2,7 @@
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
-from frappe.utils.background_jobs import create_job_id, get_job
+from frappe.utils.background_jobs import get_job
 
 from salesforce_connector.constants import FIELD_MAPPING, SKIPPED, SYNC_LOG
 from salesforce_connector.install import CUSTOM_FIELDS, create_default_mappings, create_salesforce_fields
@@ -98,6 +98,6 @@ class TestReplayAndQueue(FrappeTestCase):
 		self.assertEqual(response.status_code, 200)
 		for notification_id in CONTACT_NOTIFICATIONS:
 			log_name = frappe.db.get_value(SYNC_LOG, {"notification_id": notification_id})
-			job = get_job(create_job_id(f"salesforce-sync-log-{log_name}"))
+			job = get_job(f"salesforce-sync-log-{log_name}")
 			self.assertIsNotNone(job, f"no job queued for {notification_id}")
 			self.assertEqual(job.kwargs["kwargs"], {"log_name": log_name})
