@@ -43,7 +43,9 @@ def salesforce_replay(context, path: Path, token: str | None, tsv: bool, queue_o
 def _aligned(lines: list[str]) -> str:
 	rows = [line.split("\t") for line in lines]
 	widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-	return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
+	return "\n".join(
+		"  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+	)
 
 
 commands = [salesforce_replay]
