@@ -48,6 +48,15 @@ def jwt_key_pair() -> tuple[str, str]:
 	return private_pem, certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
+@pytest.fixture(scope="session")
+def stranger_private_key() -> str:
+	"""An RSA key the Connected App has never seen."""
+	key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+	return key.private_bytes(
+		serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+	).decode()
+
+
 @pytest.fixture
 def org(jwt_key_pair) -> Org:
 	"""A fresh org whose clock stands still at the real present (JWT expiry is checked against it)."""

@@ -6,7 +6,8 @@ from datetime import timedelta
 import pytest
 
 from salesforce_connector.core.client import ClientSettings, SalesforceClient
-from salesforce_connector.core.errors import AuthenticationError
+from salesforce_connector.core.errors import AuthenticationError, SessionExpiredError
+from salesforce_connector.emulator import faults
 
 
 @pytest.mark.parametrize("flow", ["client_credentials", "jwt_bearer", "password"])
@@ -70,16 +71,8 @@ def test_jwt_for_a_sandbox_audience_against_production_is_a_wrong_domain(make_cl
 	assert report.problem == "wrong_domain"
 
 
-def test_jwt_signed_with_another_key_is_a_certificate_mismatch(make_client, org):
-	from cryptography.hazmat.primitives import serialization
-	from cryptography.hazmat.primitives.asymmetric import rsa
-
-	other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-	pem = other.private_bytes(
-		serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-	).decode()
-
-	report = make_client("jwt_bearer", private_key_pem=pem).test_connection()
+def test_jwt_signed_with_another_key_is_a_certificate_mismatch(make_client, stranger_private_key):
+	report = make_client("jwt_bearer", private_key_pem=stranger_private_key).test_connection()
 
 	assert report.problem == "bad_certificate"
 
@@ -194,9 +187,6 @@ def test_revoked_session_is_renewed(client, org):
 
 
 def test_session_that_stays_invalid_after_renewal_raises_session_expired(client, org):
-	from salesforce_connector.core.errors import SessionExpiredError
-	from salesforce_connector.emulator import faults
-
 	org.faults.add("GET query", faults.session_expired(), times=2)
 
 	with pytest.raises(SessionExpiredError):
