@@ -153,6 +153,8 @@ class OutboundReceiver:
 		receiver = self
 
 		class Handler(BaseHTTPRequestHandler):
+			disable_nagle_algorithm = True
+
 			def do_POST(self):
 				body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
 				receiver.bodies.append(body)
@@ -174,7 +176,7 @@ class OutboundReceiver:
 		scheme = "https" if ssl_context else "http"
 		self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}/salesforce/outbound"
 		self.thread = threading.Thread(
-			target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+			target=self.httpd.serve_forever, kwargs={"poll_interval": 0.005}, daemon=True
 		)
 		self.thread.start()
 
