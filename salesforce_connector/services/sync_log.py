@@ -1,5 +1,7 @@
 """Writing Salesforce Sync Log rows: one per notification received, one per action taken."""
 
+import json
+
 import frappe
 from frappe.utils import now_datetime
 
@@ -123,6 +125,26 @@ def last_applied_modstamp(salesforce_object: str, salesforce_id: str, *, excludi
 		limit=1,
 	)
 	return rows[0].salesforce_modstamp if rows else None
+
+
+def last_success_with_fields(salesforce_object: str, salesforce_id: str, fields: dict, *, excluding: str):
+	"""The newest successful row for this record whose message carried exactly these fields."""
+	rows = frappe.get_all(
+		SYNC_LOG,
+		filters={
+			"salesforce_object": salesforce_object,
+			"salesforce_id": salesforce_id,
+			"status": SUCCESS,
+			"name": ["!=", excluding],
+		},
+		fields=["name", "payload", "reference_doctype", "reference_name"],
+		order_by="creation desc",
+		limit=5,
+	)
+	for row in rows:
+		if row.payload and json.loads(row.payload).get("fields") == fields:
+			return row
+	return None
 
 
 def mark_failed(log, message: str, *, traceback: str | None = None, retry_at=None) -> None:

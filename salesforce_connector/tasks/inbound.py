@@ -11,6 +11,7 @@ import frappe
 from frappe.utils import now_datetime, strip_html
 
 from salesforce_connector.constants import (
+	DUPLICATE,
 	FAILED,
 	PROCESSING,
 	QUEUED,
@@ -23,13 +24,23 @@ from salesforce_connector.core.errors import ConnectorError, RetryableSalesforce
 from salesforce_connector.core.freshness import is_stale
 from salesforce_connector.services import record_lock
 from salesforce_connector.services.inbound import process_notification
-from salesforce_connector.services.sync_log import enqueue_processing, last_applied_modstamp, mark_failed
+from salesforce_connector.services.outcome import Outcome
+from salesforce_connector.services.sync_log import (
+	enqueue_processing,
+	last_applied_modstamp,
+	last_success_with_fields,
+	mark_failed,
+)
 
 PROCESSABLE = (QUEUED, FAILED)
 # A queued row older than this was lost on its way to Redis; the sweep picks it up.
 LOST_JOB_AFTER = timedelta(minutes=5)
+# A row still Processing after this lost its worker (a restart, a killed job); it is queued again.
+STUCK_AFTER = timedelta(minutes=30)
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
 MAX_AUTOMATIC_ATTEMPTS = len(RETRY_DELAYS) + 1
+# Objects whose processing reads nothing but the message; an Opportunity is read again over REST.
+PROCESSED_FROM_MESSAGE_ALONE = ("Lead", "Account", "Contact")
 
 
 def process_sync_log(log_name: str) -> None:
@@ -54,10 +65,24 @@ def process_due_logs() -> None:
 	lost = frappe.get_all(
 		SYNC_LOG, filters={"status": QUEUED, "modified": ["<", now - LOST_JOB_AFTER]}, pluck="name"
 	)
+	# Frappe reads a blank date as the earliest one in comparisons, so "set" must be said apart: a
+	# permanent failure has no retry time and waits for a person.
 	due = frappe.get_all(
-		SYNC_LOG, filters={"status": FAILED, "next_retry_at": ["<=", now]}, pluck="name", limit=500
+		SYNC_LOG,
+		filters=[
+			[SYNC_LOG, "status", "=", FAILED],
+			[SYNC_LOG, "next_retry_at", "is", "set"],
+			[SYNC_LOG, "next_retry_at", "<=", now],
+		],
+		pluck="name",
+		limit=500,
 	)
-	for log_name in lost + due:
+	stuck = frappe.get_all(
+		SYNC_LOG, filters={"status": PROCESSING, "modified": ["<", now - STUCK_AFTER]}, pluck="name"
+	)
+	for log_name in stuck:
+		frappe.db.set_value(SYNC_LOG, log_name, "status", QUEUED)
+	for log_name in lost + due + stuck:
 		enqueue_processing(log_name)
 
 
@@ -68,9 +93,10 @@ def _start_attempt(log) -> None:
 
 def _run(log) -> None:
 	payload = json.loads(log.payload)
-	stale_reason = _stale_reason(log)
-	if stale_reason:
-		_finish(log, SKIPPED, error=stale_reason)
+	already_seen = _version_already_seen(log, payload["fields"])
+	if already_seen:
+		status, reason, twin = already_seen
+		_finish(log, status, reason, outcome=_same_outcome_as(twin) if twin else None)
 		return
 
 	try:
@@ -87,17 +113,35 @@ def _run(log) -> None:
 		_finish(log, outcome.status, error=outcome.reason, outcome=outcome)
 
 
-def _stale_reason(log) -> str | None:
+def _version_already_seen(log, fields: dict) -> tuple | None:
+	"""(status, reason, twin row) when another row already applied this version or a newer one."""
 	applied = last_applied_modstamp(log.salesforce_object, log.salesforce_id, excluding=log.name)
 	if log.salesforce_modstamp and is_stale(log.salesforce_modstamp, applied):
-		return (
+		reason = (
 			f"Stale: this version ({log.salesforce_modstamp} UTC) is older than the one already "
 			f"applied ({applied} UTC)."
 		)
+		return SKIPPED, reason, None
+
+	# Equal modstamps alone prove nothing: SystemModstamp has whole seconds, and two saves in one
+	# second share it. Equal content does: a Lead, Account or Contact is processed from the message
+	# alone, so the same fields again cannot change anything.
+	if log.salesforce_object in PROCESSED_FROM_MESSAGE_ALONE:
+		twin = last_success_with_fields(log.salesforce_object, log.salesforce_id, fields, excluding=log.name)
+		if twin:
+			return (
+				DUPLICATE,
+				f"The same fields were already applied by Sync Log {twin.name}; nothing new to do.",
+				twin,
+			)
 	return None
 
 
-def _finish(log, status: str, *, error: str | None = None, outcome=None) -> None:
+def _same_outcome_as(twin) -> Outcome:
+	return Outcome(DUPLICATE, reference_doctype=twin.reference_doctype, reference_name=twin.reference_name)
+
+
+def _finish(log, status: str, error: str | None = None, *, outcome=None) -> None:
 	"""Record the outcome; a success's description leads the notes, the error field is for trouble."""
 	values = {"status": status, "error": error, "processed_at": now_datetime()}
 	if outcome is not None:

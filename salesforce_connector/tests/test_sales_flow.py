@@ -11,6 +11,7 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 
 from salesforce_connector.constants import (
+	DUPLICATE,
 	FAILED,
 	NEEDS_REVIEW,
 	QUOTATION_OPPORTUNITY_FIELD,
@@ -247,7 +248,21 @@ class TestLeadsAndAccounts(SalesforceOrgTestCase):
 
 		customers = frappe.get_all("Customer", filters={"tax_id": gstin}, pluck="name")
 		self.assertEqual(len(customers), 1)
-		self.assertEqual(logs_for(lead)[-1].reference_name, customers[0])
+		self.assertEqual(
+			{row.reference_name for row in logs_for(lead) if row.status == SUCCESS}, {customers[0]}
+		)
+
+	def test_same_fields_under_a_new_notification_id_are_a_duplicate(self):
+		account = self.make_account()
+		first = next(d for d in self.deliver() if d.rule == self.rules["Account"].name)
+		process_queued([account])
+
+		again_id = "04l" + secrets.token_hex(8)[:12].upper() + "AAA"
+		self.site.post(first.envelope.replace(first.notification_ids[0].encode(), again_id.encode()))
+		process_queued([account])
+
+		self.assertEqual([row.status for row in logs_for(account)], [SUCCESS, DUPLICATE])
+		self.assertEqual(frappe.db.count("Customer", {"salesforce_account_id": account}), 1)
 
 	def test_two_customers_with_one_gstin_need_review(self):
 		gstin = build_gstin("33", random_pan())
