@@ -105,6 +105,8 @@ def _run(log) -> None:
 		_fail(log, f"Salesforce is not available right now, will retry: {error.message}", retry=True)
 	except ConnectorError as error:
 		_fail(log, error.message)
+	except frappe.PermissionError as error:
+		_fail(log, f"The integration user {frappe.session.user} is not permitted: {_frappe_message(error)}")
 	except frappe.ValidationError as error:
 		_fail(log, _frappe_message(error))
 	except Exception as error:
