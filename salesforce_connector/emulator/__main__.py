@@ -1,0 +1,5 @@
+import sys
+
+from salesforce_connector.emulator.cli import main
+
+sys.exit(main())
