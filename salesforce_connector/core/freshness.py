@@ -23,11 +23,12 @@ def parse_salesforce_datetime(value: str | None) -> datetime | None:
 
 	try:
 		parsed = datetime.fromisoformat(text)
-	except ValueError:
+		if parsed.tzinfo is None:
+			parsed = parsed.replace(tzinfo=timezone.utc)
+		return parsed.astimezone(timezone.utc)
+	except (ValueError, OverflowError):
+		# OverflowError: an offset that pushes a date past year 1 or 9999
 		return None
-	if parsed.tzinfo is None:
-		parsed = parsed.replace(tzinfo=timezone.utc)
-	return parsed.astimezone(timezone.utc)
 
 
 def is_stale(incoming: str | datetime | None, applied: str | datetime | None) -> bool:

@@ -8,6 +8,8 @@ because two firms called "Sharma Traders" are two customers.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from salesforce_connector.core.salesforce_ids import same_salesforce_id
+
 CREATE = "create"
 LINK = "link"
 REVIEW = "review"
@@ -69,14 +71,6 @@ def _decide_single(candidate: MatchCandidate, key: str, salesforce_account_id: s
 			),
 		)
 	return MatchDecision(LINK, customer=candidate.name, matched_on=key, reason=f"matched on {key}")
-
-
-def same_salesforce_id(first: str, second: str) -> bool:
-	"""Salesforce Ids are equal when their case-sensitive 15-character forms are.
-
-	Reference: Salesforce Help, "What Is a Record ID?" (the 18-character form adds a case checksum).
-	"""
-	return first[:15] == second[:15]
 
 
 def _unique_by_name(candidates: list[MatchCandidate]) -> list[MatchCandidate]:

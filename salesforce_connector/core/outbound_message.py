@@ -8,6 +8,7 @@ Reference: Salesforce Help, "Outbound Messaging" and "Understanding the Outbound
 import hmac
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element, tostring
 from xml.sax.saxutils import escape
@@ -16,6 +17,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
 from salesforce_connector.core.errors import MalformedMessageError
+from salesforce_connector.core.salesforce_ids import CASE_SENSITIVE_LENGTH, comparable_forms
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +30,8 @@ XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_NOTIFICATIONS = 100
 
-# Salesforce record Ids come in a case-sensitive 15-character form and a case-safe 18-character form
-# whose last three characters only encode the case of the first fifteen.
-# Reference: Salesforce Help, "What Is a Record ID?".
-CASE_SENSITIVE_ID_LENGTH = 15
+UTF8_BOM = b"\xef\xbb\xbf"
+XML_DECLARED_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 ACK_RESPONSE = (
 	'<?xml version="1.0" encoding="UTF-8"?>'
@@ -108,15 +108,16 @@ def parse_outbound_message(body: bytes) -> OutboundMessage:
 def organization_matches(received_id: str, allowed_ids: list[str]) -> bool:
 	"""Whether the sending organization is one of the allowed ones.
 
-	Salesforce sends the OrganizationId in 15 or 18 characters depending on the org and API version,
-	so only the case-sensitive first 15 characters are compared, in constant time, against every
-	allowed Id (no early exit that would tell an attacker which prefix matched).
+	Salesforce sends the OrganizationId in 15 or 18 characters depending on the org and API version;
+	see `comparable_forms` for how the two forms compare. Every allowed Id is compared, in constant
+	time, with no early exit that would tell an attacker which one came close.
 	"""
-	received = received_id.strip()[:CASE_SENSITIVE_ID_LENGTH].encode()
 	matched = False
 	for allowed in allowed_ids:
-		candidate = allowed.strip()[:CASE_SENSITIVE_ID_LENGTH].encode()
-		if len(candidate) == CASE_SENSITIVE_ID_LENGTH and hmac.compare_digest(received, candidate):
+		received, candidate = comparable_forms(received_id, allowed)
+		if len(candidate) >= CASE_SENSITIVE_LENGTH and hmac.compare_digest(
+			received.encode(), candidate.encode()
+		):
 			matched = True
 	return matched
 
@@ -139,12 +140,29 @@ def build_fault(reason: str, *, client_error: bool = True) -> bytes:
 def _parse_xml(body: bytes) -> Element:
 	# expat understands a UTF-8 byte-order mark on bytes input; real Salesforce proxies and some
 	# middleware prepend one, so it must not turn into a fault.
+	_refuse_conflicting_encoding(body)
 	try:
 		return fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
 	except DefusedXmlException as error:
 		raise MalformedMessageError("XML with a DTD or entity declarations is refused.") from error
 	except ParseError as error:
 		raise MalformedMessageError(f"The request is not well-formed XML ({error}).") from error
+	except (ValueError, LookupError) as error:
+		# expat reads UTF-8, UTF-16 and the single-byte encodings; Shift_JIS and the like are refused
+		raise MalformedMessageError(f"The request's character encoding cannot be read ({error}).") from error
+
+
+def _refuse_conflicting_encoding(body: bytes) -> None:
+	"""A UTF-8 byte-order mark before a declaration of another encoding is a fatal error (XML 1.0,
+	section 4.3.3); reading on would store every accented letter wrongly."""
+	if not body.startswith(UTF8_BOM):
+		return
+
+	declared = XML_DECLARED_ENCODING.match(body[len(UTF8_BOM) :])
+	if declared and declared.group(1).decode().lower().replace("_", "-") not in ("utf-8", "utf8"):
+		raise MalformedMessageError(
+			"The request starts with a UTF-8 byte-order mark but declares another encoding."
+		)
 
 
 def _find_notifications_element(envelope: Element) -> Element:
@@ -155,10 +173,12 @@ def _find_notifications_element(envelope: Element) -> Element:
 	if body is None:
 		raise MalformedMessageError("The SOAP envelope has no Body.")
 
-	notifications = body.find(f"{{{OUTBOUND_NS}}}notifications")
-	if notifications is None:
+	notifications = body.findall(f"{{{OUTBOUND_NS}}}notifications")
+	if not notifications:
 		raise MalformedMessageError("The SOAP Body holds no Salesforce notifications element.")
-	return notifications
+	if len(notifications) > 1:
+		raise MalformedMessageError("The SOAP Body holds more than one notifications element.")
+	return notifications[0]
 
 
 def _notification_elements(notifications_element: Element) -> list[Element]:
@@ -178,7 +198,7 @@ def _read_notification(element: Element) -> Notification:
 		raise MalformedMessageError(f"Notification {notification_id} has no sObject.")
 
 	object_type = _object_type(sobject, notification_id)
-	fields = _sobject_fields(sobject)
+	fields = _sobject_fields(sobject, notification_id)
 	if not fields.get("Id"):
 		raise MalformedMessageError(f"Notification {notification_id} carries a record without an Id.")
 
@@ -198,11 +218,19 @@ def _object_type(sobject: Element, notification_id: str) -> str:
 	return object_type
 
 
-def _sobject_fields(sobject: Element) -> dict[str, str | None]:
-	"""Field name → text. Outbound Messages leave null fields out; an explicit xsi:nil reads as None."""
+def _sobject_fields(sobject: Element, notification_id: str) -> dict[str, str | None]:
+	"""Field name → text. Outbound Messages leave null fields out; an explicit xsi:nil reads as None.
+
+	A field is plain text: an Outbound Message carries no related records, so a field holding
+	elements is refused before anything walks into it.
+	"""
 	fields: dict[str, str | None] = {}
 	for child in sobject:
 		name = _local_name(child.tag)
+		if len(child):
+			raise MalformedMessageError(
+				f"Notification {notification_id}: field {name} holds elements, not a value."
+			)
 		if child.get(f"{{{XSI_NS}}}nil") == "true":
 			fields[name] = None
 		else:
