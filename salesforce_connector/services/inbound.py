@@ -3,9 +3,8 @@
 import frappe
 
 from salesforce_connector.constants import SKIPPED
-from salesforce_connector.core.matching import same_salesforce_id
 from salesforce_connector.services.customers import sync_customer, upsert_contact
-from salesforce_connector.services.mappings import map_to
+from salesforce_connector.services.mappings import customer_for_account, map_to
 from salesforce_connector.services.opportunities import sync_opportunity
 from salesforce_connector.services.outcome import Outcome
 from salesforce_connector.services.settings import get_salesforce_client
@@ -41,7 +40,7 @@ def process_contact(fields: dict) -> Outcome:
 			"It is processed when Salesforce sends it again with an Account.",
 		)
 
-	customer = _customer_for_account(account_id)
+	customer = customer_for_account(account_id)
 	if customer is None:
 		account_outcome = sync_customer("Account", get_salesforce_client().get_record("Account", account_id))
 		if account_outcome.reference_name is None:
@@ -61,18 +60,6 @@ def process_contact(fields: dict) -> Outcome:
 
 def process_opportunity(fields: dict) -> Outcome:
 	return sync_opportunity(fields["Id"])
-
-
-def _customer_for_account(account_id: str) -> str | None:
-	for name, linked in frappe.get_all(
-		"Customer",
-		filters={"salesforce_account_id": ["like", f"{account_id[:15]}%"]},
-		fields=["name", "salesforce_account_id"],
-		as_list=True,
-	):
-		if same_salesforce_id(linked, account_id):
-			return name
-	return None
 
 
 HANDLERS = {

@@ -9,6 +9,7 @@ import frappe
 from salesforce_connector.constants import FIELD_MAPPING, SALESFORCE_TO_ERPNEXT
 from salesforce_connector.core.errors import MappingError
 from salesforce_connector.core.mapping import FieldRule, MappedRecord, ObjectMapping, map_record
+from salesforce_connector.core.salesforce_ids import same_salesforce_id
 from salesforce_connector.core.transforms import TransformResult
 
 
@@ -75,10 +76,25 @@ def erpnext_country(value, options) -> TransformResult:
 def erpnext_customer(value, options) -> TransformResult:
 	"""The Customer a Salesforce Account became; an Account not synced yet is an error, not a guess."""
 	account_id = str(value).strip()
-	customer = frappe.db.get_value("Customer", {"salesforce_account_id": ["like", f"{account_id[:15]}%"]})
+	customer = customer_for_account(account_id)
 	if not customer:
 		raise MappingError(f"no Customer is linked to Salesforce Account {account_id}", value=value)
 	return TransformResult(customer)
+
+
+def customer_for_account(account_id: str) -> str | None:
+	"""The Customer linked to a Salesforce Account, by either form of its Id.
+
+	MariaDB compares without case, so a prefix match can return Ids that differ only in case; the
+	candidates are checked again the way Salesforce compares Ids.
+	"""
+	candidates = frappe.get_all(
+		"Customer",
+		filters={"salesforce_account_id": ["like", f"{account_id.strip()[:15]}%"]},
+		fields=["name", "salesforce_account_id"],
+		as_list=True,
+	)
+	return next((name for name, linked in candidates if same_salesforce_id(linked, account_id)), None)
 
 
 def erpnext_item(value, options) -> TransformResult:
