@@ -36,16 +36,20 @@ class Router:
 	def dispatch(self, request: Request, stopping: threading.Event) -> Response:
 		path = request.path
 		data_match = DATA_PATH.match(path)
-		data_path = data_match.group(2) or "" if data_match else None
-		fault = self.org.faults.take(request.method, path, data_path)
-		if fault and fault.delay:
-			stopping.wait(fault.delay)
-
 		if data_match:
-			return self.data_call(request, data_match.group(1), data_path, fault)
+			return self.data_call(request, data_match.group(1), data_match.group(2) or "", stopping)
+
+		fault = self.take_fault(request, None, stopping)
 		if fault and fault.status:
 			return Response.of_json(fault.status, fault.body)
 		return self.login_call(request, path)
+
+	def take_fault(self, request: Request, data_path: str | None, stopping: threading.Event) -> Fault | None:
+		fault = self.org.faults.take(request.method, request.path, data_path)
+		if fault and fault.delay:
+			# an Event wait, so that stopping the server cuts a slow answer short
+			stopping.wait(fault.delay)
+		return fault
 
 	def login_call(self, request: Request, path: str) -> Response:
 		if path == "/services/oauth2/token" and request.method == "POST":
@@ -65,18 +69,22 @@ class Router:
 			for version in SUPPORTED_VERSIONS
 		]
 
-	def data_call(self, request: Request, version: str, data_path: str, fault: Fault | None) -> Response:
-		response = self.answer_data_call(request, version, data_path, fault)
+	def data_call(
+		self, request: Request, version: str, data_path: str, stopping: threading.Event
+	) -> Response:
+		response = self.answer_data_call(request, version, data_path, stopping)
 		response.headers["Sforce-Limit-Info"] = self.org.usage.header()
 		return response
 
 	def answer_data_call(
-		self, request: Request, version: str, data_path: str, fault: Fault | None
+		self, request: Request, version: str, data_path: str, stopping: threading.Event
 	) -> Response:
 		refusal = self.refuse(request)
 		if refusal:
 			return Response.of_error(refusal)
 
+		# a fault counts only the calls that got past the session check
+		fault = self.take_fault(request, data_path, stopping)
 		if fault and fault.status and not fault.record_id:
 			if fault.status not in (401, 403):
 				self.org.usage.count()
