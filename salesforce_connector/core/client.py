@@ -18,7 +18,6 @@ import requests
 import tenacity
 from requests.adapters import HTTPAdapter
 from simple_salesforce import Salesforce
-from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 from simple_salesforce.exceptions import SalesforceError as SimpleSalesforceError
 from simple_salesforce.format import format_soql
 
@@ -531,8 +530,6 @@ def _is_loopback(host: str | None) -> bool:
 def _translated(operation: Callable[[Salesforce], object], sf: Salesforce):
 	try:
 		return operation(sf)
-	except SalesforceAuthenticationFailed as error:
-		raise AuthenticationError(str(error), code=str(error.code)) from None
 	except SimpleSalesforceError as error:
 		raise _typed_error(error.status, error.content) from None
 	except requests.Timeout:

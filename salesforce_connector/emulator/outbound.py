@@ -46,6 +46,8 @@ class OutboundRule:
 	active: bool = True
 
 	def applies_to(self, record: dict, created: bool) -> bool:
+		# TODO: the "edited to subsequently meet criteria" evaluation needs the record's previous values,
+		# which change listeners do not get yet; rules fire on create and on every edit that matches
 		if not self.active or (self.on_create_only and not created):
 			return False
 		if self.criteria is None:

@@ -34,6 +34,8 @@ TOKEN_PATTERN = re.compile(
 	re.VERBOSE,
 )
 STRING_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "'": "'", '"': '"', "\\": "\\"}
+# TODO: semi-joins (Id IN (SELECT ...)), aggregates other than COUNT(), GROUP BY, TYPEOF and date
+# literals such as TODAY or LAST_N_DAYS:n are refused as MALFORMED_QUERY — no caller sends them yet
 UNKNOWN_COLUMN_HINT = (
 	"If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. "
 	"Please reference your WSDL or the describe call for the appropriate names."
