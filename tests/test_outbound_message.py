@@ -232,3 +232,37 @@ def test_server_fault_code():
 	fault = fromstring(build_fault("disabled", client_error=False))
 
 	assert fault.find(f".//{{{SOAP_ENVELOPE_NS}}}Fault/faultcode").text == "soapenv:Server"
+
+
+@pytest.mark.parametrize(
+	"header, reason",
+	[
+		(
+			"<OrganizationId>00D" + "X" * 200 + "</OrganizationId><ActionId>04k000000000001AAA</ActionId>",
+			"OrganizationId",
+		),
+		("<OrganizationId>00D000000000001AAA</OrganizationId><ActionId>04k-1</ActionId>", "ActionId"),
+	],
+)
+def test_header_ids_must_be_salesforce_ids(header, reason):
+	with pytest.raises(MalformedMessageError, match=f"{reason} is not a Salesforce Id"):
+		parse_outbound_message(envelope(header + opportunity_notification()))
+
+
+def test_overlong_notification_id_is_malformed():
+	with pytest.raises(MalformedMessageError, match="Id is not a Salesforce Id"):
+		parse_outbound_message(envelope(HEADER + opportunity_notification(notification_id="04l" + "A" * 300)))
+
+
+def test_record_id_must_be_a_salesforce_id():
+	notification = opportunity_notification(fields="<sf:Id>../../etc/passwd</sf:Id>")
+
+	with pytest.raises(MalformedMessageError, match="record Id that is not a Salesforce Id"):
+		parse_outbound_message(envelope(HEADER + notification))
+
+
+def test_object_type_must_be_an_api_name():
+	notification = opportunity_notification().replace("sf:Opportunity", "sf:" + "Opportunity" * 20)
+
+	with pytest.raises(MalformedMessageError, match="not an API name"):
+		parse_outbound_message(envelope(HEADER + notification))

@@ -30,6 +30,10 @@ XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_NOTIFICATIONS = 100
 
+# The WSDL types every Id as 18 letters and digits; orgs still send 15-character OrganizationIds.
+SALESFORCE_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+# An sObject's API name: custom ones end in __c and may carry a namespace prefix.
+API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,79}")
 UTF8_BOM = b"\xef\xbb\xbf"
 XML_DECLARED_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
@@ -91,8 +95,8 @@ def parse_outbound_message(body: bytes) -> OutboundMessage:
 	envelope = _parse_xml(body)
 	notifications_element = _find_notifications_element(envelope)
 
-	organization_id = _required_text(notifications_element, "OrganizationId")
-	action_id = _required_text(notifications_element, "ActionId")
+	organization_id = _required_id(notifications_element, "OrganizationId")
+	action_id = _required_id(notifications_element, "ActionId")
 	notifications = [_read_notification(element) for element in _notification_elements(notifications_element)]
 
 	return OutboundMessage(
@@ -191,7 +195,7 @@ def _notification_elements(notifications_element: Element) -> list[Element]:
 
 
 def _read_notification(element: Element) -> Notification:
-	notification_id = _required_text(element, "Id")
+	notification_id = _required_id(element, "Id")
 
 	sobject = element.find(f"{{{OUTBOUND_NS}}}sObject")
 	if sobject is None:
@@ -201,6 +205,10 @@ def _read_notification(element: Element) -> Notification:
 	fields = _sobject_fields(sobject, notification_id)
 	if not fields.get("Id"):
 		raise MalformedMessageError(f"Notification {notification_id} carries a record without an Id.")
+	if not SALESFORCE_ID.fullmatch(fields["Id"]):
+		raise MalformedMessageError(
+			f"Notification {notification_id} carries a record Id that is not a Salesforce Id."
+		)
 
 	return Notification(
 		notification_id=notification_id,
@@ -215,6 +223,10 @@ def _object_type(sobject: Element, notification_id: str) -> str:
 	object_type = declared.rpartition(":")[2]
 	if not object_type:
 		raise MalformedMessageError(f"Notification {notification_id} does not say which object it carries.")
+	if not API_NAME.fullmatch(object_type):
+		raise MalformedMessageError(
+			f"Notification {notification_id} names an object that is not an API name."
+		)
 	return object_type
 
 
@@ -236,6 +248,15 @@ def _sobject_fields(sobject: Element, notification_id: str) -> dict[str, str | N
 		else:
 			fields[name] = (child.text or "").strip()
 	return fields
+
+
+def _required_id(parent: Element, name: str) -> str:
+	text = _required_text(parent, name)
+	if not SALESFORCE_ID.fullmatch(text):
+		raise MalformedMessageError(
+			f"The message's {name} is not a Salesforce Id (15 or 18 letters and digits)."
+		)
+	return text
 
 
 def _required_text(parent: Element, name: str) -> str:

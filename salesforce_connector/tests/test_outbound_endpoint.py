@@ -173,7 +173,7 @@ class TestOutboundEndpoint(FrappeTestCase):
 		before = self.counts()
 		padding = b"<!-- " + b"x" * (20 * 1024 * 1024) + b" -->"
 		body = opportunity_message(
-			"00D000000000001AAA", "04l" + run_token() + "0000000001", "006000000000001AAA"
+			"00D000000000001AAA", "04l" + run_token() + "000000001", "006000000000001AAA"
 		)
 
 		self.assert_fault(self.server.post(body + padding), "larger than")
@@ -182,7 +182,7 @@ class TestOutboundEndpoint(FrappeTestCase):
 	def test_wrong_organization_gets_a_fault(self):
 		before = self.counts()
 		body = opportunity_message(
-			"00D999999999999AAA", "04l" + run_token() + "0000000002", "006000000000001AAA"
+			"00D999999999999AAA", "04l" + run_token() + "000000002", "006000000000001AAA"
 		)
 
 		self.assert_fault(self.server.post(body), "not allowed")
