@@ -72,6 +72,7 @@ class Notification:
 				"xml": self.xml,
 			},
 			indent=1,
+			ensure_ascii=False,
 		)
 
 
