@@ -323,3 +323,24 @@ def test_opportunity_stage_table_is_queryable(org):
 	]
 
 	assert won == ["Closed Won"]
+
+
+def test_ids_sort_case_sensitively_in_creation_order(org):
+	made = [org.create("Account", {"Name": f"Dealer {index}"}) for index in range(300)]
+
+	ordered = [record["Id"] for record in run(org, "SELECT Id FROM Account ORDER BY Id")]
+
+	assert ordered == sorted(made) == made
+
+
+def test_id_greater_than_compares_case_sensitively(org):
+	made = [org.create("Account", {"Name": f"Dealer {index}"}) for index in range(300)]
+
+	later = [
+		record["Id"]
+		for record in run(
+			org, format_soql("SELECT Id FROM Account WHERE Id > {id} ORDER BY Id", id=made[149])
+		)
+	]
+
+	assert later == made[150:]

@@ -597,22 +597,29 @@ class Runner:
 			return (not found and actual is not None) if node.negated else found
 		if isinstance(node, Like):
 			return actual is not None and _like(str(actual), node.pattern)
-		return _compare(actual, node.operator, node.value)
+		return _compare(actual, node.operator, node.value, exact=_is_id(node.path))
 
 	def sort(self, rows: list[dict], orderings: list[Ordering]) -> list[dict]:
 		# stable sorts applied from the last key to the first give a multi-key order
 		for ordering in reversed(orderings):
 			present = [row for row in rows if self.value(row, ordering.path) is not None]
 			absent = [row for row in rows if self.value(row, ordering.path) is None]
+			exact = _is_id(ordering.path)
 			present.sort(
-				key=lambda row, o=ordering: _sort_key(self.value(row, o.path)), reverse=ordering.descending
+				key=lambda row, o=ordering: _sort_key(self.value(row, o.path), exact),
+				reverse=ordering.descending,
 			)
 			rows = absent + present if ordering.nulls_first else present + absent
 		return rows
 
 
-def _sort_key(value):
-	if isinstance(value, str):
+def _is_id(path: FieldPath) -> bool:
+	# Ids are case-sensitive base-62 numbers: they compare and sort as written, unlike text
+	return path.target.type in {"id", "reference"}
+
+
+def _sort_key(value, exact: bool = False):
+	if isinstance(value, str) and not exact:
 		return value.lower()
 	if isinstance(value, datetime):
 		return value.timestamp()
@@ -628,14 +635,14 @@ def _equal(actual, expected) -> bool:
 	return actual == expected
 
 
-def _compare(actual, operator: str, expected) -> bool:
-	if operator == "=":
-		return _equal(actual, expected)
-	if operator == "!=":
-		return not _equal(actual, expected)
+def _compare(actual, operator: str, expected, *, exact: bool = False) -> bool:
+	if operator in ("=", "!="):
+		same = actual == expected if exact else _equal(actual, expected)
+		return same if operator == "=" else not same
 	if actual is None or expected is None:
 		return False
-	left, right = (actual.lower(), expected.lower()) if isinstance(actual, str) else (actual, expected)
+	text = isinstance(actual, str) and not exact
+	left, right = (actual.lower(), expected.lower()) if text else (actual, expected)
 	if isinstance(left, datetime) and isinstance(right, datetime):
 		left, right = left.timestamp(), right.timestamp()
 	return {"<": left < right, ">": left > right, "<=": left <= right, ">=": left >= right}[operator]
