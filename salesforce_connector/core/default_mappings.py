@@ -4,7 +4,9 @@ Installing the app turns these into "Salesforce Field Mapping" documents; from t
 documents are the truth and admins edit them in Desk. Migrations never overwrite them.
 """
 
-from salesforce_connector.core.mapping import FieldRule, ObjectMapping
+from dataclasses import replace
+
+from salesforce_connector.core.mapping import ERPNEXT, NEWEST_WINS, SALESFORCE, FieldRule, ObjectMapping
 
 # A state is read as an Indian state only when the country says India, or says nothing: the
 # connector serves Indian firms first, and a foreign address keeps its state as typed.
@@ -18,11 +20,71 @@ INDIAN_STATE_OPTIONS_FOR = {
 }
 
 
+# Who owns a field when a row does not say. Salesforce owns names, contacts and commercial terms
+# (a Quotation's lines, currency, party) until the deal is ordered: a won Opportunity submits the
+# Quotation, and the connector never changes a submitted document. ERPNext owns prices of record,
+# stock, fulfilment, invoices and payments. Addresses and tax registrations are kept up by both
+# sales and accounts, so whoever changed them last is right.
+ERPNEXT_OWNED_FIELDS = frozenset(
+	{
+		# prices of record
+		"price_list_rate",
+		"base_price_list_rate",
+		"standard_rate",
+		"valuation_rate",
+		"selling_price_list",
+		"price_list_currency",
+		"plc_conversion_rate",
+		# stock
+		"warehouse",
+		"set_warehouse",
+		"is_stock_item",
+		"stock_uom",
+		"conversion_factor",
+		"actual_qty",
+		"projected_qty",
+		"reserve_stock",
+		# fulfilment
+		"delivery_date",
+		"delivered_qty",
+		"per_delivered",
+		"delivery_status",
+		"per_picked",
+		# invoices and payments
+		"billed_amt",
+		"per_billed",
+		"billing_status",
+		"advance_paid",
+		"outstanding_amount",
+		"payment_terms_template",
+	}
+)
+NEWEST_WINS_DOCTYPES = frozenset({"Address"})
+NEWEST_WINS_FIELDS = frozenset({"tax_id", "gstin", "gst_category", "pan"})
+
+
+def default_source_of_truth(doctype: str, erpnext_field: str) -> str:
+	"""The owner a mapping row gets when an admin leaves it blank."""
+	if erpnext_field in ERPNEXT_OWNED_FIELDS:
+		return ERPNEXT
+	if doctype in NEWEST_WINS_DOCTYPES or erpnext_field in NEWEST_WINS_FIELDS:
+		return NEWEST_WINS
+	return SALESFORCE
+
+
+def _with_default_owners(mapping: ObjectMapping) -> ObjectMapping:
+	rules = tuple(
+		replace(rule, source_of_truth=default_source_of_truth(mapping.erpnext_doctype, rule.erpnext_field))
+		for rule in mapping.rules
+	)
+	return replace(mapping, rules=rules)
+
+
 def _rule(salesforce_field, erpnext_field, transform=None, options=None, match=False):
 	return FieldRule(salesforce_field, erpnext_field, transform, options or {}, match)
 
 
-DEFAULT_MAPPINGS: tuple[ObjectMapping, ...] = (
+_MAPPING_SHEET: tuple[ObjectMapping, ...] = (
 	ObjectMapping(
 		"Lead",
 		"Customer",
@@ -115,3 +177,6 @@ DEFAULT_MAPPINGS: tuple[ObjectMapping, ...] = (
 		),
 	),
 )
+
+DEFAULT_MAPPINGS: tuple[ObjectMapping, ...] = tuple(_with_default_owners(each) for each in _MAPPING_SHEET)
+
