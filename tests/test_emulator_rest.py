@@ -1,6 +1,8 @@
 """sObject REST resources of the emulator, driven by unmodified simple-salesforce and plain HTTP."""
 
 import re
+import socket
+import ssl
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -327,3 +329,17 @@ def test_validation_rule_rejects_with_its_message_and_field(sf, org):
 		"errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
 		"fields": ["GSTIN__c"],
 	}
+
+
+def test_garbage_content_length_is_a_400_not_a_dropped_connection(server, http_session):
+	host, port = server.url.split("://")[1].split(":")
+	raw_socket = socket.create_connection((host, int(port)), timeout=5)
+	if server.url.startswith("https"):
+		context = ssl.create_default_context(cafile=http_session.verify)
+		raw_socket = context.wrap_socket(raw_socket, server_hostname=host)
+	with raw_socket:
+		raw_socket.sendall(b"POST /services/oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Length: lots\r\n\r\n")
+		answer = raw_socket.recv(4096)
+
+	assert answer.startswith(b"HTTP/1.1 400")
+	assert b"Traceback" not in answer

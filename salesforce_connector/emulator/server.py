@@ -103,8 +103,14 @@ def _handler_class(server: EmulatorServer):
 		sys_version = ""
 
 		def _serve(self) -> None:
-			length = int(self.headers.get("Content-Length") or 0)
-			body = self.rfile.read(length) if length else b""
+			try:
+				length = int(self.headers.get("Content-Length") or 0)
+			except ValueError:
+				self._write(
+					Response.of_error(ApiError(400, "JSON_PARSER_ERROR", "Bad Content-Length header"))
+				)
+				return
+			body = self.rfile.read(length) if length > 0 else b""
 			request = Request(self.command, self.path, dict(self.headers.items()), body)
 			response = server.handle(request)
 			self._write(response)
