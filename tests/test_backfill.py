@@ -4,12 +4,15 @@ Queries are run against the local org over HTTP: a selection is right when Sales
 accepts it and returns the records it should.
 """
 
+import tracemalloc
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
 from salesforce_connector.core.backfill import (
+	BulkReader,
 	Counts,
+	Position,
 	SelectionError,
 	build_selection,
 	csv_records,
@@ -20,8 +23,10 @@ from salesforce_connector.core.backfill import (
 	parse_condition,
 	poll_start,
 	progress_line,
+	read_rest,
 	summary_table,
 )
+from salesforce_connector.core.errors import NotFoundError, RequestLimitError
 
 UTC = timezone.utc
 
@@ -204,6 +209,111 @@ def test_fields_the_org_lacks_are_left_out_and_id_and_modstamp_always_come(clien
 	assert selection.fields == ("Id", "SystemModstamp", "Name")
 
 
+# reading pages and going on from a position
+
+
+def accounts(org, count: int) -> list[str]:
+	return [org.create("Account", {"Name": f"Account {index:05d}", "Phone": None}) for index in range(count)]
+
+
+def account_selection(client):
+	return build_selection("Account", client.describe("Account"), ["Name", "Phone"])
+
+
+@pytest.mark.parametrize("transport", ["http"])
+def test_rest_reading_goes_on_behind_its_last_position(client, org):
+	org.query_page_size = 200
+	made = sorted(accounts(org, 450))
+	selection = account_selection(client)
+
+	first, positions = [], []
+	for fields, position in read_rest(client, selection, Position(), limit=None):
+		first.append(fields["Id"])
+		positions.append(position)
+		if len(first) == 250:
+			break
+	rest = [fields["Id"] for fields, _ in read_rest(client, selection, positions[-1], limit=None)]
+
+	assert first + rest == made
+	assert positions[-1] == Position(last_id=made[249])
+
+
+@pytest.mark.parametrize("transport", ["http"])
+def test_rest_reading_gives_message_shaped_fields(client, org):
+	org.create("Account", {"Name": "Kaveri Mills"})
+
+	[(fields, _)] = list(read_rest(client, account_selection(client), Position(), limit=None))
+
+	assert set(fields) == {"Id", "SystemModstamp", "Name"}
+	assert all(isinstance(value, str) for value in fields.values())
+
+
+@pytest.mark.parametrize("transport", ["http"])
+def test_bulk_reading_pages_through_a_job_and_resumes_mid_page(client, org):
+	made = set(accounts(org, 120))
+	reader = BulkReader(client, page_size=50, first_wait=0)
+	selection = account_selection(client)
+
+	seen, positions = [], []
+	for fields, position in reader.read(selection, Position()):
+		seen.append(fields["Id"])
+		positions.append(position)
+		if len(seen) == 70:
+			break
+	rest = [fields["Id"] for fields, _ in reader.read(selection, positions[-1])]
+
+	assert positions[-1].offset == 20 and positions[-1].locator and positions[-1].job_id
+	assert len(seen + rest) == 120
+	assert set(seen + rest) == made
+
+
+@pytest.mark.parametrize("transport", ["http"])
+def test_bulk_reading_of_a_job_that_is_gone_says_so(client, org):
+	accounts(org, 3)
+	reader = BulkReader(client, first_wait=0)
+
+	with pytest.raises(NotFoundError):
+		list(reader.read(account_selection(client), Position(job_id="750000000000000AAA")))
+
+
+@pytest.mark.parametrize("transport", ["http"])
+def test_reading_stops_when_the_api_budget_is_used(client, org, make_client):
+	accounts(org, 3)
+	org.usage.daily_limit = 100
+	org.usage.used = 60
+	frugal = make_client(max_daily_share=0.5)
+	frugal.count("SELECT COUNT() FROM Account")
+
+	with pytest.raises(RequestLimitError, match="daily API calls are used"):
+		list(read_rest(frugal, account_selection(client), Position(), limit=None))
+
+
+@pytest.mark.parametrize("transport", ["http"])
+def test_bulk_reading_holds_one_page_at_a_time(client, org):
+	accounts(org, 3000)
+	reader = BulkReader(client, page_size=250, first_wait=0)
+	selection = account_selection(client)
+	streamed, held = reader.read(selection, Position()), reader.read(selection, Position())
+	next(streamed)
+	first = next(held)
+	kept = []
+
+	streaming_peak = _peak(lambda: sum(1 for _ in streamed))
+	holding_peak = _peak(lambda: kept.extend([first, *held]))
+
+	assert len(kept) == 3000
+	assert streaming_peak < holding_peak / 4
+
+
+def _peak(consume) -> int:
+	tracemalloc.start()
+	try:
+		consume()
+		return tracemalloc.get_traced_memory()[1]
+	finally:
+		tracemalloc.stop()
+
+
 # records in message shape
 
 
@@ -307,3 +417,9 @@ def test_summary_table_lists_every_outcome_and_the_total():
 		"total",
 	]
 	assert table[-1].split() == ["total", "1,502"]
+
+
+def test_a_resumed_run_rates_only_its_own_records():
+	line = progress_line(Counts(created=1500), 2000, elapsed=10.0, done_before=1000)
+
+	assert "50.0/s, 0:10 left" in line

@@ -8,16 +8,22 @@ admin types on the command line becomes SOQL syntax.
 
 import csv
 import io
+import json
+import logging
 import re
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 from simple_salesforce.format import format_soql
+from simple_salesforce.util import call_salesforce
 
 from salesforce_connector.core.client import API_NAME
-from salesforce_connector.core.errors import ConnectorError
+from salesforce_connector.core.errors import ConnectorError, PermanentSalesforceError
+
+logger = logging.getLogger(__name__)
 
 BACKFILL_OBJECTS = ("Account", "Lead", "Opportunity")
 
@@ -282,6 +288,112 @@ def csv_records(text: str) -> Iterator[dict[str, str]]:
 		yield {name: value for name, value in row.items() if name and value not in ("", None)}
 
 
+# reading pages
+
+
+@dataclass(frozen=True)
+class Position:
+	"""Where a run stands, so that a new process can go on from there.
+
+	REST pages are read in Id order, so the last Id done is enough. Bulk API 2.0 results come in no
+	promised order (bulk queries do not support ORDER BY), so a bulk position is the job, the locator
+	of the page being read and how many of its records are done: "as long as the associated job
+	exists, the locator string for a set of results does not change", and a page can be read again
+	(https://developer.salesforce.com/docs/atlas.en-us.api_asynch.meta/api_asynch/query_get_job_results.htm).
+	"""
+
+	last_id: str | None = None
+	job_id: str | None = None
+	locator: str = ""
+	offset: int = 0
+
+	def as_dict(self) -> dict:
+		return {
+			"last_id": self.last_id,
+			"job_id": self.job_id,
+			"locator": self.locator,
+			"offset": self.offset,
+		}
+
+
+def read_rest(client, selection: Selection, position: Position, limit: int | None) -> Iterator[tuple]:
+	"""(message-shaped fields, position after it), one query page in memory at a time."""
+	soql = selection.query(after_id=position.last_id, limit=limit)
+	client.ensure_budget()
+	for record in client.iter_query("{soql:literal}", soql=soql):
+		yield message_fields(record), Position(last_id=record["Id"])
+
+
+class BulkReader:
+	"""A Bulk API 2.0 query job, read page by page in constant memory.
+
+	NOTE: SalesforceClient has no Bulk API 2.0 query of its own yet; each call here goes through its
+	`_call`, so retries, session renewal and error translation are the client's own.
+	"""
+
+	def __init__(
+		self, client, *, page_size: int = 10_000, first_wait: float = 0.5, longest_wait: float = 10.0
+	):
+		self.client = client
+		self.page_size = page_size
+		self.first_wait = first_wait
+		self.longest_wait = longest_wait
+
+	def read(self, selection: Selection, position: Position) -> Iterator[tuple]:
+		job_id = position.job_id or self.start(selection.query(ordered=False))
+		self.wait(job_id)
+
+		locator, skip = position.locator, position.offset
+		while True:
+			text, next_locator = self.page(job_id, locator)
+			done = 0
+			for done, fields_ in enumerate(csv_records(text), 1):
+				if done > skip:
+					yield fields_, Position(job_id=job_id, locator=locator, offset=done)
+			if not next_locator:
+				return
+			text = None  # let the finished page go before the next one arrives
+			locator, skip = next_locator, 0
+
+	def start(self, soql: str) -> str:
+		body = json.dumps({"operation": "query", "query": soql})
+		job = self.client._call(lambda sf: sf.restful("jobs/query", method="POST", data=body))
+		logger.info("Bulk API 2.0 query job %s started", job["id"])
+		return job["id"]
+
+	def wait(self, job_id: str) -> None:
+		delay = self.first_wait
+		while True:
+			job = self.client._call(lambda sf: sf.restful(f"jobs/query/{job_id}"))
+			if job["state"] == "JobComplete":
+				return
+			if job["state"] in ("Failed", "Aborted"):
+				raise PermanentSalesforceError(
+					f"Bulk query job {job_id} ended {job['state']}: {job.get('errorMessage') or 'no reason given'}",
+					code="BULK_JOB_" + job["state"].upper(),
+				)
+			time.sleep(delay)
+			delay = min(delay * 2, self.longest_wait)
+
+	def page(self, job_id: str, locator: str) -> tuple[str, str]:
+		"""One page of CSV and the locator of the next ("" after the last page)."""
+		params = {"maxRecords": self.page_size}
+		if locator:
+			params["locator"] = locator
+		self.client.ensure_budget()
+		response = self.client._call(
+			lambda sf: call_salesforce(
+				f"{sf.base_url}jobs/query/{job_id}/results",
+				"GET",
+				sf.session,
+				{**sf.headers, "Accept": "text/csv"},
+				params=params,
+			)
+		)
+		next_locator = response.headers.get("Sforce-Locator", "")
+		return response.content.decode("utf-8"), "" if next_locator == "null" else next_locator
+
+
 # polling windows
 
 
@@ -336,15 +448,21 @@ class Counts:
 OUTCOMES = tuple(each.name for each in fields(Counts))
 
 
-def progress_line(counts: Counts, expected: int | None, elapsed: float, *, width: int = 24) -> str:
-	"""`[#######.....] 1,200/2,000 60% | created 1,100 ... | 42.0/s, 0:19 left`."""
+def progress_line(
+	counts: Counts, expected: int | None, elapsed: float, *, done_before: int = 0, width: int = 24
+) -> str:
+	"""`[#######.....] 1,200/2,000 60% | created 1,100 ... | 42.0/s, 0:19 left`.
+
+	The rate counts the records of this process only: a resumed run's earlier records came from
+	another one.
+	"""
 	done = counts.total
-	rate = done / elapsed if elapsed > 0 else 0.0
+	rate = (done - done_before) / elapsed if elapsed > 0 else 0.0
 	tallies = " ".join(f"{name} {getattr(counts, name):,}" for name in OUTCOMES)
 	if expected:
 		share = min(done / expected, 1.0)
 		filled = int(share * width)
-		left = (expected - done) / rate if rate else None
+		left = max(expected - done, 0) / rate if rate else None
 		head = f"[{'#' * filled}{'.' * (width - filled)}] {done:,}/{expected:,} {share:4.0%}"
 		tail = f"{rate:.1f}/s" + (f", {_clock(left)} left" if left is not None else "")
 	else:
