@@ -197,8 +197,7 @@ class SalesforceClient:
 		timeouts and error translation. The price is that simple-salesforce cannot renew a session
 		itself: `_once()` does that, once per call.
 		"""
-		form, headers = self._token_request()
-		response = self._post_token(form, headers)
+		response = self._post_token(self._token_form())
 		body = _json_or_none(response)
 		if response.status_code != 200 or not body or "access_token" not in body:
 			raise _authentication_error(response.status_code, body, response.text)
@@ -213,8 +212,9 @@ class SalesforceClient:
 			version=self.settings.api_version,
 			object_pairs_hook=dict,
 		)
+		logger.info("logged in to %s with the %s flow", self.instance_url, self.settings.auth_flow)
 
-	def _token_request(self) -> tuple[dict, dict]:
+	def _token_form(self) -> dict:
 		settings = self.settings
 		if settings.auth_flow == "client_credentials":
 			if not settings.login_url and settings.domain.strip().lower() in ("login", "test"):
@@ -223,27 +223,25 @@ class SalesforceClient:
 					"not on login.salesforce.com or test.salesforce.com.",
 					code="wrong_domain",
 				)
-			form = {
+			return {
 				"grant_type": "client_credentials",
 				"client_id": settings.consumer_key,
 				"client_secret": settings.consumer_secret,
 			}
-			return form, {}
 		if settings.auth_flow == "jwt_bearer":
-			return {"grant_type": JWT_BEARER_GRANT, "assertion": self._jwt_assertion()}, {}
+			return {"grant_type": JWT_BEARER_GRANT, "assertion": self._jwt_assertion()}
 
 		logger.warning(
 			"Logging in with the OAuth username-password flow, which Salesforce is retiring; "
 			"switch to the JWT bearer or client credentials flow."
 		)
-		form = {
+		return {
 			"grant_type": "password",
 			"client_id": settings.consumer_key,
 			"client_secret": settings.consumer_secret,
 			"username": settings.username,
 			"password": settings.password + settings.security_token,
 		}
-		return form, {}
 
 	def _jwt_assertion(self) -> str:
 		settings = self.settings
@@ -261,11 +259,9 @@ class SalesforceClient:
 				f"The private key for the JWT bearer flow cannot be used: {error}", code="bad_private_key"
 			) from None
 
-	def _post_token(self, form: dict, headers: dict) -> requests.Response:
+	def _post_token(self, form: dict) -> requests.Response:
 		try:
-			return self.session.post(
-				self.settings.token_url, data=form, headers=headers, timeout=self.settings.timeout
-			)
+			return self.session.post(self.settings.token_url, data=form, timeout=self.settings.timeout)
 		except requests.ConnectionError as error:
 			raise AuthenticationError(
 				f"Cannot reach {self.settings.login_base}: check the domain or login URL ({error}).",

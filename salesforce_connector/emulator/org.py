@@ -372,7 +372,7 @@ class Org:
 
 	# writing
 
-	def create(self, sobject: str, values: dict, *, fields_already_checked: bool = False) -> str:
+	def create(self, sobject: str, values: dict) -> str:
 		sobject_type = self.sobject(sobject)
 		self._require_writable(sobject_type)
 		if any(key.lower() == "id" for key in values):
