@@ -269,3 +269,11 @@ def test_bulk_update_by_id(sf, org):
 	sf.bulk2.Account.update(records=[{"Id": record_id, "Phone": "0422"}], wait=0)
 
 	assert org.get("Account", record_id)["Phone"] == "0422"
+
+
+def test_composite_create_answer_names_the_record_in_location(sf):
+	answer = composite(sf, [account_request("created")])[0]
+
+	assert (
+		answer["httpHeaders"]["Location"] == f"/services/data/v59.0/sobjects/Account/{answer['body']['id']}"
+	)

@@ -343,3 +343,12 @@ def test_garbage_content_length_is_a_400_not_a_dropped_connection(server, http_s
 
 	assert answer.startswith(b"HTTP/1.1 400")
 	assert b"Traceback" not in answer
+
+
+def test_describe_lists_the_stage_table_as_the_stage_picklist(sf, org):
+	org.rename_stage("Closed Won", "Order Confirmed")
+
+	fields = {field["name"]: field for field in sf.Opportunity.describe()["fields"]}
+
+	values = [value["value"] for value in fields["StageName"]["picklistValues"]]
+	assert "Order Confirmed" in values and "Closed Won" not in values

@@ -156,7 +156,7 @@ class DataApi:
 		if not rest:
 			return self.sobject_root(call, sobject, method)
 		if rest == ["describe"] and method == "GET":
-			return Response.of_json(200, sobject.describe(call.base))
+			return Response.of_json(200, self.describe(call, sobject))
 		if len(rest) == 1 and rest[0] in ("updated", "deleted") and method == "GET":
 			return Response.of_json(200, self.replication(call, sobject, rest[0]))
 		if len(rest) == 1:
@@ -164,6 +164,25 @@ class DataApi:
 		if len(rest) == 2:
 			return self.by_external_id(call, sobject, rest[0], rest[1], method)
 		raise not_found()
+
+	def describe(self, call: Call, sobject) -> dict:
+		described = sobject.describe(call.base)
+		if sobject.name == "Opportunity":
+			# the stage picklist is the org's stage table, renames included
+			stages = [stage.label for stage in self.org.stages if stage.active]
+			for each in described["fields"]:
+				if each["name"] == "StageName":
+					each["picklistValues"] = [
+						{
+							"active": True,
+							"defaultValue": False,
+							"label": label,
+							"value": label,
+							"validFor": None,
+						}
+						for label in stages
+					]
+		return described
 
 	def describe_global(self, call: Call, method: str) -> Response:
 		if method != "GET":
@@ -363,9 +382,13 @@ class DataApi:
 		payload = response.payload()
 		if reference:
 			results[reference] = payload if response.status < 400 else None
+		headers = {}
+		if response.status == 201 and isinstance(payload, dict) and payload.get("id"):
+			# a created record's answer names it in Location, as the composite guide shows
+			headers["Location"] = f"{url.split('?')[0].rstrip('/')}/{payload['id']}"
 		return {
 			"body": payload,
-			"httpHeaders": {},
+			"httpHeaders": headers,
 			"httpStatusCode": response.status,
 			"referenceId": reference,
 		}
