@@ -25,3 +25,7 @@ SUPPORTED_OBJECTS = ("Lead", "Account", "Contact", "Opportunity")
 # The Quotation's field keeps the name the first users asked for; every other custom field carries
 # the salesforce_ prefix.
 QUOTATION_OPPORTUNITY_FIELD = "custom_salesforce_opp_id"
+
+# Backfill runs and their failed records
+BACKFILL_RUN = "Salesforce Backfill Run"
+BACKFILL_FAILURE = "Salesforce Backfill Failure"

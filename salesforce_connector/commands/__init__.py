@@ -1,5 +1,6 @@
 """Bench commands of the connector."""
 
+import sys
 from pathlib import Path
 
 import click
@@ -49,3 +50,186 @@ def _aligned(lines: list[str]) -> str:
 
 
 commands = [salesforce_replay]
+
+
+class TerminalProgress:
+	"""A progress line on stderr, redrawn in place on a terminal and printed now and then elsewhere."""
+
+	def __init__(self, label: str):
+		import sys
+		import time
+
+		self.label = label
+		self.stream = sys.stderr
+		self.on_terminal = self.stream.isatty()
+		self.clock = time.monotonic
+		self.started = self.last_drawn = self.clock()
+		self.expected = None
+		self.done_before = 0
+
+	def start(self, expected, counts) -> None:
+		self.expected = expected
+		self.started = self.clock()
+		self.done_before = counts.total
+		self._draw(counts, force=True)
+
+	def update(self, counts) -> None:
+		self._draw(counts)
+
+	def finish(self, counts) -> None:
+		self._draw(counts, force=True)
+		if self.on_terminal:
+			self.stream.write("\n")
+
+	def _draw(self, counts, force: bool = False) -> None:
+		from salesforce_connector.core.backfill import progress_line
+
+		now = self.clock()
+		# a terminal line is redrawn five times a second; a log file gets a line every ten seconds
+		if not force and now - self.last_drawn < (0.2 if self.on_terminal else 10):
+			return
+		self.last_drawn = now
+		line = progress_line(counts, self.expected, now - self.started, done_before=self.done_before)
+		if self.on_terminal:
+			self.stream.write(f"\r{self.label} {line}")
+		else:
+			self.stream.write(f"{self.label} {line}\n")
+		self.stream.flush()
+
+
+@click.command("salesforce-backfill")
+@click.option(
+	"--object",
+	"salesforce_object",
+	type=click.Choice(["Account", "Lead", "Opportunity"]),
+	help="What to read. An Opportunity brings its Account and line items.",
+)
+@click.option("--since", metavar="DATE", help="First day to read, YYYY-MM-DD (or a UTC date and time).")
+@click.option("--until", metavar="DATE", help="Last day to read, included.")
+@click.option(
+	"--date-field",
+	metavar="FIELD",
+	help="The date or date/time field --since and --until apply to. Default: CreatedDate.",
+)
+@click.option(
+	"--where",
+	"conditions",
+	multiple=True,
+	metavar="CONDITION",
+	help='Field OPERATOR value, e.g. "StageName = Closed Won"; may be given more than once (all apply).',
+)
+@click.option("--limit", type=click.IntRange(min=1), help="Read at most this many records.")
+@click.option("--dry-run", is_flag=True, help="Process every record and roll it all back: counts only.")
+@click.option("--resume", is_flag=True, help="Go on with the last unfinished run of --object.")
+@click.option("--retry-failed", metavar="RUN", help="Process again the failed records of a run.")
+@click.option(
+	"--bulk-threshold",
+	type=click.IntRange(min=0),
+	default=10_000,
+	show_default=True,
+	help="Above this many records, read with a Bulk API 2.0 query job instead of REST query pages.",
+)
+@pass_context
+def salesforce_backfill(
+	context,
+	salesforce_object,
+	since,
+	until,
+	date_field,
+	conditions,
+	limit,
+	dry_run,
+	resume,
+	retry_failed,
+	bulk_threshold,
+):
+	"""Load Salesforce history through the same processing as Outbound Messages.
+
+	Each record becomes a Sync Log row; a run that stops (Ctrl-C, a spent API budget, a lost
+	connection, a killed process) goes on from its checkpoint with --resume.
+	"""
+	import frappe
+
+	from salesforce_connector.core.errors import ConnectorError
+	from salesforce_connector.services.backfill import (
+		BackfillRequest,
+		resume_backfill,
+		retry_failures,
+		start_backfill,
+	)
+
+	_check_backfill_options(
+		salesforce_object, resume, retry_failed, dry_run, since, until, date_field, conditions, limit
+	)
+	site = get_site(context)
+	frappe.init(site=site)
+	frappe.connect()
+	try:
+		if retry_failed:
+			result = retry_failures(retry_failed, TerminalProgress(f"Retry {retry_failed}"))
+		elif resume:
+			result = resume_backfill(salesforce_object, TerminalProgress(salesforce_object))
+		else:
+			request = BackfillRequest(
+				salesforce_object,
+				date_field=date_field or ("CreatedDate" if since or until else None),
+				since=since,
+				until=until,
+				conditions=tuple(conditions),
+				limit=limit,
+				dry_run=dry_run,
+				bulk_threshold=bulk_threshold,
+			)
+			result = start_backfill(request, TerminalProgress(salesforce_object))
+	except ConnectorError as error:
+		raise click.ClickException(error.message) from None
+	finally:
+		frappe.destroy()
+
+	for line in _backfill_report(result, site, salesforce_object):
+		click.echo(line)
+	if result.status != "Completed":
+		sys.exit(1)
+
+
+def _check_backfill_options(salesforce_object, resume, retry_failed, dry_run, *selection) -> None:
+	if retry_failed and (salesforce_object or resume or dry_run or any(selection)):
+		raise click.UsageError("--retry-failed takes a run name and nothing else.")
+	if not retry_failed and not salesforce_object:
+		raise click.UsageError("Say which records to read with --object.")
+	if resume and (dry_run or any(selection)):
+		raise click.UsageError("--resume goes on with the run's own selection; give only --object.")
+
+
+def _backfill_report(result, site: str, salesforce_object: str | None) -> list[str]:
+	from salesforce_connector.core.backfill import summary_table
+
+	title = "Dry run" if result.dry_run else f"Backfill {result.run}"
+	lines = [
+		f"{title}: {result.status.lower()}" + (f". {result.stop_reason}" if result.stop_reason else ""),
+		"",
+	]
+	lines += summary_table(result.counts)
+	if result.failures:
+		lines += ["", f"Failed records (first {len(result.failures)}; each has its Sync Log row):"]
+		lines += [
+			f"  {failure['salesforce_id']}  {failure['status']}  {(failure['error'] or '').splitlines()[0][:100]}"
+			f"  [{failure['sync_log']}]"
+			for failure in result.failures
+		]
+	if result.dry_run:
+		lines += ["", "Nothing was written."]
+	elif result.counts.failed and result.run:
+		lines += [
+			"",
+			f"Retry the failures:  bench --site {site} salesforce-backfill --retry-failed {result.run}",
+		]
+	if result.status == "Stopped" and salesforce_object:
+		lines += [
+			"",
+			f"Go on from here:  bench --site {site} salesforce-backfill --object {salesforce_object} --resume",
+		]
+	return lines
+
+
+commands.append(salesforce_backfill)

@@ -1,0 +1,5 @@
+from frappe.model.document import Document
+
+
+class SalesforceBackfillRun(Document):
+	"""Written by the salesforce-backfill command; read-only in Desk."""
