@@ -30,18 +30,17 @@ def test_app_declares_erpnext_as_required():
 
 
 def test_module_folder_holds_the_doctypes():
-	modules = (ROOT / "salesforce_connector" / "modules.txt").read_text().split()
+	modules = (ROOT / "salesforce_connector" / "modules.txt").read_text().splitlines()
 	doctype_folder = ROOT / "salesforce_connector" / "salesforce_connector" / "doctype"
 
-	assert modules == ["Salesforce", "Connector"]
-	assert {
-		path.name for path in doctype_folder.iterdir() if path.is_dir() and path.name != "__pycache__"
-	} == {
+	assert modules == ["Salesforce Connector"]
+	for doctype in (
 		"salesforce_settings",
 		"salesforce_field_mapping",
 		"salesforce_field_mapping_row",
 		"salesforce_sync_log",
-	}
+	):
+		assert (doctype_folder / doctype / f"{doctype}.json").is_file(), doctype
 
 
 def test_core_never_imports_frappe():
