@@ -3,8 +3,13 @@
 import frappe
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
-from salesforce_connector.constants import FIELD_MAPPING, QUOTATION_OPPORTUNITY_FIELD, SALESFORCE_TO_ERPNEXT
-from salesforce_connector.core.default_mappings import DEFAULT_MAPPINGS
+from salesforce_connector.constants import (
+	ERPNEXT_TO_SALESFORCE,
+	FIELD_MAPPING,
+	QUOTATION_OPPORTUNITY_FIELD,
+	SALESFORCE_TO_ERPNEXT,
+)
+from salesforce_connector.core.default_mappings import DEFAULT_MAPPINGS, DEFAULT_WRITEBACK_MAPPINGS
 
 
 def _id_field(fieldname, label, insert_after, **extra):
@@ -48,11 +53,13 @@ CUSTOM_FIELDS = {
 def after_install():
 	create_salesforce_fields()
 	create_default_mappings()
+	create_default_writeback_mappings()
 
 
 def after_migrate():
 	create_salesforce_fields()
 	create_default_mappings()
+	create_default_writeback_mappings()
 
 
 def create_salesforce_fields():
@@ -87,5 +94,34 @@ def create_default_mappings():
 					"transform_options": frappe.as_json(rule.options) if rule.options else "",
 					"is_match_key": int(rule.is_match_key),
 				},
+			)
+		doc.insert(ignore_permissions=True)
+
+
+def create_default_writeback_mappings():
+	"""The ERPNext to Salesforce defaults, each made once; an admin's renamed fields stay as they are."""
+	for mapping in DEFAULT_WRITEBACK_MAPPINGS:
+		if frappe.db.exists(
+			FIELD_MAPPING,
+			{
+				"salesforce_object": mapping.salesforce_object,
+				"erpnext_doctype": mapping.erpnext_doctype,
+				"direction": ERPNEXT_TO_SALESFORCE,
+			},
+		):
+			continue
+
+		doc = frappe.new_doc(FIELD_MAPPING)
+		doc.update(
+			{
+				"salesforce_object": mapping.salesforce_object,
+				"erpnext_doctype": mapping.erpnext_doctype,
+				"direction": ERPNEXT_TO_SALESFORCE,
+				"enabled": 1,
+			}
+		)
+		for rule in mapping.rules:
+			doc.append(
+				"rows", {"salesforce_field": rule.salesforce_field, "erpnext_field": rule.erpnext_field}
 			)
 		doc.insert(ignore_permissions=True)

@@ -180,3 +180,39 @@ _MAPPING_SHEET: tuple[ObjectMapping, ...] = (
 
 DEFAULT_MAPPINGS: tuple[ObjectMapping, ...] = tuple(_with_default_owners(each) for each in _MAPPING_SHEET)
 
+
+# ERPNext facts written back to Salesforce: "ERPNext to Salesforce" mappings, one per source doctype
+# and Salesforce object. Here a rule reads the ERPNext field and writes the Salesforce one. When
+# several documents feed a record, numeric fields are added up (every invoice of the order, credit
+# notes negative) and the others come from the newest document (the latest delivery, payment,
+# order). Every org names its own custom fields; admins rename the Salesforce side in Desk.
+DEFAULT_WRITEBACK_MAPPINGS: tuple[ObjectMapping, ...] = (
+	ObjectMapping(
+		"Opportunity",
+		"Sales Order",
+		(
+			_rule("Fulfillment_Status__c", "status"),
+			_rule("Percent_Delivered__c", "per_delivered"),
+			_rule("Percent_Billed__c", "per_billed"),
+		),
+	),
+	ObjectMapping(
+		"Opportunity",
+		"Delivery Note",
+		(
+			_rule("Delivery_Note_ID__c", "name"),
+			_rule("Delivery_Date__c", "posting_date"),
+		),
+	),
+	ObjectMapping(
+		"Opportunity",
+		"Sales Invoice",
+		(
+			_rule("Invoiced_Amount__c", "grand_total"),
+			_rule("Outstanding_Amount__c", "outstanding_amount"),
+		),
+	),
+	ObjectMapping("Opportunity", "Payment Entry", (_rule("Last_Payment_Date__c", "posting_date"),)),
+	ObjectMapping("Account", "Sales Invoice", (_rule("Total_Outstanding__c", "outstanding_amount"),)),
+	ObjectMapping("Account", "Sales Order", (_rule("Last_Order_Date__c", "transaction_date"),)),
+)
