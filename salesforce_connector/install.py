@@ -9,7 +9,11 @@ from salesforce_connector.constants import (
 	QUOTATION_OPPORTUNITY_FIELD,
 	SALESFORCE_TO_ERPNEXT,
 )
-from salesforce_connector.core.default_mappings import DEFAULT_MAPPINGS, DEFAULT_WRITEBACK_MAPPINGS
+from salesforce_connector.core.default_mappings import (
+	DEFAULT_MAPPINGS,
+	DEFAULT_WRITEBACK_MAPPINGS,
+	default_source_of_truth,
+)
 
 
 def _id_field(fieldname, label, insert_after, **extra):
@@ -24,6 +28,21 @@ def _id_field(fieldname, label, insert_after, **extra):
 		"translatable": 0,
 		**extra,
 	}
+
+
+def _version_fields(insert_after):
+	"""Which side changed the document last, so that an update can tell whose value is newer.
+
+	The Salesforce version applied and the last ERPNext edit are kept in UTC; the sync time is the
+	document's own `modified` right after the connector wrote it, so a later `modified` means
+	someone else changed it since.
+	"""
+	hidden = {"hidden": 1, "search_index": 0, "fieldtype": "Datetime"}
+	return [
+		_id_field("salesforce_version", "Salesforce Version (UTC)", insert_after, **hidden),
+		_id_field("salesforce_synced_at", "Synced from Salesforce At", "salesforce_version", **hidden),
+		_id_field("salesforce_edited_at", "Edited in ERPNext At (UTC)", "salesforce_synced_at", **hidden),
+	]
 
 
 CUSTOM_FIELDS = {
@@ -50,6 +69,14 @@ CUSTOM_FIELDS = {
 }
 
 
+VERSION_FIELDS = {
+	"Customer": _version_fields("salesforce_lead_id"),
+	"Contact": _version_fields("salesforce_lead_id"),
+	"Address": _version_fields("salesforce_address_key"),
+	"Quotation": _version_fields(QUOTATION_OPPORTUNITY_FIELD),
+}
+
+
 def after_install():
 	create_salesforce_fields()
 	create_default_mappings()
@@ -60,10 +87,25 @@ def after_migrate():
 	create_salesforce_fields()
 	create_default_mappings()
 	create_default_writeback_mappings()
+	fill_sources_of_truth()
 
 
 def create_salesforce_fields():
 	create_custom_fields(CUSTOM_FIELDS, ignore_validate=True, update=True)
+	create_custom_fields(VERSION_FIELDS, ignore_validate=True, update=True)
+
+
+def fill_sources_of_truth():
+	"""Rows saved before rows had an owner get the default for their field; an admin's choice stays."""
+	rows = frappe.get_all(
+		"Salesforce Field Mapping Row",
+		filters={"source_of_truth": ["is", "not set"], "parenttype": FIELD_MAPPING},
+		fields=["name", "parent", "erpnext_field"],
+	)
+	for row in rows:
+		doctype = frappe.db.get_value(FIELD_MAPPING, row.parent, "erpnext_doctype")
+		owner = default_source_of_truth(doctype, row.erpnext_field)
+		frappe.db.set_value("Salesforce Field Mapping Row", row.name, "source_of_truth", owner)
 
 
 def create_default_mappings():
@@ -93,6 +135,7 @@ def create_default_mappings():
 					"transform": rule.transform or "",
 					"transform_options": frappe.as_json(rule.options) if rule.options else "",
 					"is_match_key": int(rule.is_match_key),
+					"source_of_truth": rule.source_of_truth,
 				},
 			)
 		doc.insert(ignore_permissions=True)

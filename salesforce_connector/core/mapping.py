@@ -100,10 +100,15 @@ class UpdatePlan:
 
 	def notes(self, doctype: str, name: str) -> list[str]:
 		return [
-			f"{doctype} {name}: kept {skip.erpnext_field}, not {skip.value!r} from {skip.salesforce_field}: "
-			f"{skip.reason}"
+			f"{doctype} {name}: kept {skip.erpnext_field}, not {_quoted(skip.value)} from "
+			f"{skip.salesforce_field}: {skip.reason}"
 			for skip in self.skipped
 		]
+
+
+def _quoted(value: Any) -> str:
+	# a person reads these on the log row: text in quotes, numbers and dates as written
+	return repr(value) if isinstance(value, str) else str(value)
 
 
 def read_path(record: Mapping, path: str) -> Any:

@@ -7,7 +7,7 @@ from salesforce_connector.constants import NEEDS_REVIEW, SUCCESS
 from salesforce_connector.core.errors import ConnectorError
 from salesforce_connector.core.mapping import MappedRecord
 from salesforce_connector.core.matching import REVIEW, MatchCandidate, decide_customer_match
-from salesforce_connector.services.mappings import map_to
+from salesforce_connector.services.mappings import map_to, mark_synced, plan_for
 from salesforce_connector.services.outcome import Outcome
 from salesforce_connector.services.settings import connector_defaults
 
@@ -32,40 +32,68 @@ def sync_customer(salesforce_object: str, record: dict) -> Outcome:
 		return Outcome(NEEDS_REVIEW, reason=f"Not linked: {decision.reason}. Merge or link them, then retry.")
 
 	if decision.customer:
-		customer = _update_customer(decision.customer, customer_values.values)
+		customer, customer_plan = _update_customer(decision.customer, customer_values)
 	else:
-		customer = _create_customer(customer_values.values, contact_values.values)
-	contact = upsert_contact(customer, contact_values.values)
-	address = _upsert_address(customer, address_values.values, _address_key(record, account_id))
+		customer, customer_plan = _create_customer(customer_values.values, contact_values.values), None
+	contact, contact_plan = _upsert_contact(customer, contact_values)
+	address, address_plan = _upsert_address(customer, address_values, _address_key(record, account_id))
+
+	# only once every write is done, so that the connector's own saves never look like ERPNext edits
+	for doc, plan, mapped in (
+		(customer, customer_plan, customer_values),
+		(contact, contact_plan, contact_values),
+		(address, address_plan, address_values),
+	):
+		mark_synced(doc, mapped.changed_at, plan)
 
 	verb = f"Linked to existing customer ({decision.matched_on})" if decision.customer else "Created customer"
 	notes = customer_values.warnings + contact_values.warnings + address_values.warnings
+	notes += _kept_notes((customer, customer_plan), (contact, contact_plan), (address, address_plan))
 	if address is None and address_values.values:
 		notes.append("No Address made: ERPNext needs at least a street and a city.")
 	return Outcome(
 		SUCCESS,
-		reason=f"{verb} {customer.name}" + (f", contact {contact}" if contact else ""),
+		reason=f"{verb} {customer.name}" + (f", contact {contact.name}" if contact else ""),
 		reference_doctype="Customer",
 		reference_name=customer.name,
 		notes=notes,
 	)
 
 
-def upsert_contact(customer, values: dict) -> str | None:
-	"""Create or update the person behind the customer; returns the Contact's name."""
+def upsert_contact(customer, mapped: MappedRecord | dict) -> str | None:
+	"""Create or update the person behind the customer; returns the Contact's name.
+
+	Given a MappedRecord, an update keeps the fields its mapping says ERPNext owns or holds newer;
+	plain values (from older callers) are all taken as Salesforce's.
+	"""
+	if not isinstance(mapped, MappedRecord):
+		mapped = MappedRecord(values=dict(mapped))
+	contact, plan = _upsert_contact(customer, mapped)
+	mark_synced(contact, mapped.changed_at, plan)
+	return contact.name if contact else None
+
+
+def _upsert_contact(customer, mapped: MappedRecord):
+	values = mapped.values
 	if not any(values.get(field) for field in ("first_name", "last_name", "email_id", "mobile_no", "phone")):
-		return None
+		return None, None
 
 	name = _find_contact(customer.name, values)
 	contact = frappe.get_doc("Contact", name) if name else frappe.new_doc("Contact")
-	_fill_contact(contact, customer, values)
+	plan = plan_for(contact, mapped) if name else None
+	_fill_contact(contact, customer, plan.values if plan else values)
 	contact.save()
 
 	if not customer.customer_primary_contact:
 		customer.reload()
 		customer.customer_primary_contact = contact.name
 		customer.save()
-	return contact.name
+	return contact, plan
+
+
+def _kept_notes(*written) -> list[str]:
+	"""Say on the log row which fields an update left alone, and why."""
+	return [note for doc, plan in written if doc and plan for note in plan.notes(doc.doctype, doc.name)]
 
 
 def _lookups(*mapped_records: MappedRecord):
@@ -174,13 +202,13 @@ def _create_customer(values: dict, contact_values: dict):
 	return customer
 
 
-def _update_customer(name: str, values: dict):
+def _update_customer(name: str, mapped: MappedRecord):
 	customer = frappe.get_doc("Customer", name)
-	changed = {field: value for field, value in values.items() if customer.get(field) != value}
-	if changed:
-		_apply_values(customer, changed, overwrite=False)
+	plan = plan_for(customer, mapped)
+	if plan.values:
+		_apply_values(customer, plan.values, overwrite=False)
 		customer.save()
-	return customer
+	return customer, plan
 
 
 def _apply_values(customer, values: dict, *, overwrite: bool) -> None:
@@ -250,12 +278,15 @@ def _address_key(record: dict, account_id: str | None) -> str:
 	return f"{owner[:15]}:Billing"
 
 
-def _upsert_address(customer, values: dict, key: str) -> str | None:
+def _upsert_address(customer, mapped: MappedRecord, key: str):
+	values = mapped.values
 	if not values.get("address_line1") or not values.get("city"):
-		return None
+		return None, None
 
 	name = frappe.db.get_value("Address", {"salesforce_address_key": key})
 	address = frappe.get_doc("Address", name) if name else frappe.new_doc("Address")
+	plan = plan_for(address, mapped) if name else None
+	values = plan.values if plan else values
 	if not name:
 		address.update(
 			{
@@ -275,4 +306,4 @@ def _upsert_address(customer, values: dict, key: str) -> str | None:
 		address.gstin = customer.gstin
 
 	address.save()
-	return address.name
+	return address, plan

@@ -1,14 +1,28 @@
-"""Reading the admin's field mappings, and the transforms that need the ERPNext database."""
+"""Reading the admin's field mappings, the transforms that need the ERPNext database, and which side
+of an update owns each field."""
 
 import json
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pycountry
 
 import frappe
+from frappe.utils import get_datetime, get_system_timezone
 
-from salesforce_connector.constants import FIELD_MAPPING, SALESFORCE_TO_ERPNEXT
+from salesforce_connector.constants import FIELD_MAPPING, SALESFORCE_TO_ERPNEXT, SETTINGS
+from salesforce_connector.core.default_mappings import default_source_of_truth
 from salesforce_connector.core.errors import MappingError
-from salesforce_connector.core.mapping import FieldRule, MappedRecord, ObjectMapping, map_record
+from salesforce_connector.core.mapping import (
+	DocumentVersion,
+	FieldRule,
+	MappedRecord,
+	ObjectMapping,
+	UpdatePlan,
+	invisible_salesforce_fields,
+	map_record,
+	plan_update,
+)
 from salesforce_connector.core.salesforce_ids import same_salesforce_id
 from salesforce_connector.core.transforms import TransformResult
 
@@ -28,7 +42,7 @@ def load_mapping(salesforce_object: str, doctype: str) -> ObjectMapping | None:
 		return None
 
 	doc = frappe.get_doc(FIELD_MAPPING, name)
-	return ObjectMapping(salesforce_object, doctype, tuple(_rule_from_row(row) for row in doc.rows))
+	return ObjectMapping(salesforce_object, doctype, tuple(_rule_from_row(row, doctype) for row in doc.rows))
 
 
 def map_to(salesforce_object: str, doctype: str, record: dict) -> MappedRecord:
@@ -39,7 +53,7 @@ def map_to(salesforce_object: str, doctype: str, record: dict) -> MappedRecord:
 	return map_record(mapping, record, extra_transforms=ERPNEXT_TRANSFORMS, record_label=record.get("Id"))
 
 
-def _rule_from_row(row) -> FieldRule:
+def _rule_from_row(row, doctype: str) -> FieldRule:
 	try:
 		options = json.loads(row.transform_options) if row.transform_options else {}
 	except ValueError as error:
@@ -53,7 +67,85 @@ def _rule_from_row(row) -> FieldRule:
 		transform=row.transform or None,
 		options=options,
 		is_match_key=bool(row.is_match_key),
+		source_of_truth=row.source_of_truth or default_source_of_truth(doctype, row.erpnext_field.strip()),
 	)
+
+
+def connection_configured() -> bool:
+	"""Whether Settings name a Connected App to reach Salesforce's API with."""
+	return bool(frappe.get_cached_doc(SETTINGS).consumer_key)
+
+
+def invisible_fields_of(salesforce_object: str, paths: list[str]) -> dict[str, str]:
+	"""The paths the integration user cannot read in the org, with the reason, from describe calls."""
+	from salesforce_connector.services.settings import get_salesforce_client
+
+	client = get_salesforce_client()
+	return invisible_salesforce_fields(salesforce_object, paths, client.describe)
+
+
+def plan_for(doc, mapped: MappedRecord) -> UpdatePlan:
+	"""What an update of this existing document may take from the mapped Salesforce values.
+
+	Make the plan before changing the document, and hand it to `mark_synced` after the last save.
+	"""
+	return plan_update(mapped, document_version(doc), current=doc.as_dict())
+
+
+def document_version(doc) -> DocumentVersion:
+	"""The Salesforce version the document holds and when ERPNext last changed it, both in UTC."""
+	return DocumentVersion(applied_at=_utc(doc.get("salesforce_version")), edited_at=_edited_at(doc))
+
+
+def mark_synced(doc, changed_at: datetime | None, plan: UpdatePlan | None = None) -> None:
+	"""Remember that the connector has just written this document from a Salesforce version.
+
+	Runs after the connector's last save of the document, so that the `modified` it records is the
+	connector's own; a later `modified` then means someone else changed the document. `plan` is the
+	update's plan, which knows the document's version from before; a created document has none.
+	Does not touch `modified` itself.
+	"""
+	if doc is None or not doc.meta.has_field("salesforce_synced_at"):
+		return
+
+	before = plan.existing if plan else DocumentVersion()
+	newest = max(filter(None, (before.applied_at, changed_at)), default=None)
+	frappe.db.set_value(
+		doc.doctype,
+		doc.name,
+		{
+			"salesforce_version": _naive_utc(newest),
+			"salesforce_edited_at": _naive_utc(before.edited_at),
+			"salesforce_synced_at": frappe.db.get_value(doc.doctype, doc.name, "modified"),
+		},
+		update_modified=False,
+	)
+
+
+def _edited_at(doc) -> datetime | None:
+	"""When ERPNext last changed the document, leaving the connector's own writes out."""
+	remembered = _utc(doc.get("salesforce_edited_at"))
+	synced_at = doc.get("salesforce_synced_at")
+	if synced_at and get_datetime(doc.modified) <= get_datetime(synced_at):
+		return remembered
+	return max(filter(None, (remembered, site_time_as_utc(doc.modified))), default=None)
+
+
+def site_time_as_utc(value) -> datetime | None:
+	"""A datetime Frappe stored (naive, in the site's time zone) as an aware UTC datetime."""
+	if not value:
+		return None
+	local = get_datetime(value).replace(tzinfo=ZoneInfo(get_system_timezone()))
+	return local.astimezone(timezone.utc)
+
+
+def _utc(value) -> datetime | None:
+	# the connector keeps Salesforce times naive in UTC, as the Sync Log does
+	return get_datetime(value).replace(tzinfo=timezone.utc) if value else None
+
+
+def _naive_utc(value: datetime | None):
+	return value.astimezone(timezone.utc).replace(tzinfo=None) if value else None
 
 
 def erpnext_country(value, options) -> TransformResult:
@@ -121,3 +213,4 @@ ERPNEXT_TRANSFORMS = {
 	"erpnext_customer": erpnext_customer,
 	"erpnext_item": erpnext_item,
 }
+

@@ -7,9 +7,9 @@ from frappe.utils import add_days, getdate, nowdate
 
 from salesforce_connector.constants import QUOTATION_OPPORTUNITY_FIELD, SKIPPED, SUCCESS
 from salesforce_connector.core.errors import ConnectorError, MappingError
-from salesforce_connector.core.mapping import ObjectMapping
+from salesforce_connector.core.mapping import VERSION_FIELDS, MappedRecord, ObjectMapping, plan_update
 from salesforce_connector.services.customers import sync_customer
-from salesforce_connector.services.mappings import erpnext_item, load_mapping, map_to
+from salesforce_connector.services.mappings import erpnext_item, load_mapping, map_to, mark_synced, plan_for
 from salesforce_connector.services.outcome import Outcome
 from salesforce_connector.services.settings import connector_defaults, get_salesforce_client
 from salesforce_connector.services.sync_log import utc_naive
@@ -74,6 +74,8 @@ def _mapped_fields_the_org_has(client, salesforce_object: str, doctypes: tuple[s
 		for rule in (load_mapping(salesforce_object, doctype) or ObjectMapping("", "", ())).rules
 		if "." not in rule.salesforce_field
 	}
+	# when the record changed, for the fields whose newest value wins
+	wanted.update(VERSION_FIELDS)
 	existing = {field["name"] for field in client.describe(salesforce_object).get("fields", [])}
 	return sorted(wanted & existing)
 
@@ -134,14 +136,44 @@ def _upsert_quotation(opportunity: dict, lines: list[dict]):
 		)
 		return quotation, notes
 
+	plan = plan_for(quotation, header) if quotation else None
 	quotation = quotation or _new_quotation()
-	quotation.update({field: value for field, value in header.values.items() if value is not None})
+	header_values = plan.values if plan else header.values
+	quotation.update({field: value for field, value in header_values.items() if value is not None})
 	quotation.set(QUOTATION_OPPORTUNITY_FIELD, opportunity["Id"])
+	items, item_notes = _planned_items(quotation, item_rows, header, plan)
 	quotation.set("items", [])
-	for row in item_rows:
-		quotation.append("items", _item_values(row.values))
+	for values in items:
+		quotation.append("items", _item_values(values))
 	quotation.save()
+
+	mark_synced(quotation, header.changed_at, plan)
+	if plan:
+		notes += plan.notes("Quotation", quotation.name) + item_notes
 	return quotation, notes
+
+
+def _planned_items(quotation, item_rows: list[MappedRecord], header: MappedRecord, plan):
+	"""The lines as Salesforce has them, keeping the fields of existing lines that ERPNext holds.
+
+	Lines carry no modification time of their own in the query; a change to a line changes its
+	Opportunity, so a line is as new as the Opportunity it was read with.
+	"""
+	existing_lines = {item.salesforce_line_id: item for item in quotation.items if item.salesforce_line_id}
+	items, notes = [], []
+	for row in item_rows:
+		old = existing_lines.get(row.values.get("salesforce_line_id"))
+		if plan is None or old is None:
+			items.append(row.values)
+			continue
+
+		row.changed_at = row.changed_at or header.changed_at
+		line_plan = plan_update(row, plan.existing, current=old.as_dict())
+		items.append(
+			{**row.values, **{skip.erpnext_field: old.get(skip.erpnext_field) for skip in line_plan.skipped}}
+		)
+		notes += line_plan.notes("Quotation Item", f"{quotation.name} row {old.idx}")
+	return items, notes
 
 
 def _existing_quotation(opportunity_id: str):
