@@ -5,6 +5,8 @@ from frappe import _
 from frappe.model.document import Document
 
 from salesforce_connector.constants import ERPNEXT_TO_SALESFORCE
+from salesforce_connector.core.default_mappings import default_source_of_truth
+from salesforce_connector.core.errors import ConnectorError
 
 
 class SalesforceFieldMapping(Document):
@@ -16,6 +18,8 @@ class SalesforceFieldMapping(Document):
 
 	def validate(self):
 		self.validate_rows()
+		self.fill_sources_of_truth()
+		self.validate_salesforce_fields()
 
 	def validate_rows(self):
 		meta = frappe.get_meta(self.erpnext_doctype)
@@ -33,3 +37,60 @@ class SalesforceFieldMapping(Document):
 					frappe.throw(_("Row {0}: Transform Options must be valid JSON.").format(row.idx))
 				if not isinstance(options, dict):
 					frappe.throw(_("Row {0}: Transform Options must be a JSON object.").format(row.idx))
+
+	def fill_sources_of_truth(self):
+		for row in self.rows:
+			if not row.source_of_truth:
+				row.source_of_truth = default_source_of_truth(self.erpnext_doctype, row.erpnext_field)
+
+	def validate_salesforce_fields(self):
+		"""Refuse a Salesforce field the integration user cannot see, when a connection is configured."""
+		from salesforce_connector.services.mappings import connection_configured, invisible_fields_of
+
+		# installing and migrating make the default sheet, which may name fields (GSTIN__c) an org
+		# has not created yet; that must not stop a migration
+		if frappe.flags.in_install or frappe.flags.in_migrate:
+			return
+		if not self.rows or not connection_configured():
+			return
+
+		try:
+			invisible = invisible_fields_of(
+				self.salesforce_object, [row.salesforce_field for row in self.rows]
+			)
+		except ConnectorError as error:
+			# an admin's edit is not held hostage by an org that is down; the check runs on next save
+			frappe.msgprint(
+				_("Salesforce fields were not checked: {0}").format(error.message),
+				indicator="orange",
+				alert=True,
+			)
+			return
+
+		problems = [
+			_("Row {0}: {1} ({2})").format(
+				row.idx, frappe.bold(row.salesforce_field), invisible[row.salesforce_field]
+			)
+			for row in self.rows
+			if row.salesforce_field in invisible
+		]
+		if problems:
+			frappe.throw(
+				_("The Salesforce integration user cannot see these fields:")
+				+ "<br>"
+				+ "<br>".join(problems),
+				title=_("Unknown Salesforce Fields"),
+			)
+
+	@frappe.whitelist()
+	def salesforce_check_note(self):
+		from salesforce_connector.services.mappings import connection_configured
+
+		if connection_configured():
+			return _(
+				"Salesforce fields are checked on save against what the integration user can see in {0}."
+			).format(self.salesforce_object or _("the Salesforce object"))
+		return _(
+			"No Salesforce API connection is configured in Salesforce Settings, so Salesforce field names "
+			"are not checked against your org when you save."
+		)
