@@ -214,3 +214,73 @@ ERPNEXT_TRANSFORMS = {
 	"erpnext_item": erpnext_item,
 }
 
+
+# The mapping sheet: every mapping, one line per row, in the layout of Frappe's Data Import. Rows
+# carry no ID column, so an import replaces each mapping's rows with the sheet's, in the sheet's
+# order, and a row deleted in Desk since the export comes back.
+SHEET_FIELDS = {
+	FIELD_MAPPING: ["name", "salesforce_object", "erpnext_doctype", "direction", "enabled"],
+	"rows": [
+		"salesforce_field",
+		"erpnext_field",
+		"transform",
+		"source_of_truth",
+		"is_match_key",
+		"transform_options",
+	],
+}
+
+
+def mapping_sheet_exporter(file_type: str = "Excel"):
+	from frappe.core.doctype.data_import.exporter import Exporter
+
+	return Exporter(FIELD_MAPPING, export_fields=SHEET_FIELDS, export_data=True, file_type=file_type)
+
+
+@frappe.whitelist()
+def download_mapping_sheet(file_type: str = "Excel") -> None:
+	"""The mapping sheet as a download, built by Frappe's Data Export."""
+	frappe.only_for("System Manager")
+	mapping_sheet_exporter(file_type).build_response()
+
+
+def save_mapping_sheet(file_type: str = "Excel") -> str:
+	"""The mapping sheet as a private File; returns its URL, which Data Import reads."""
+	from frappe.utils.csvutils import to_csv
+	from frappe.utils.xlsxutils import make_xlsx
+
+	rows = mapping_sheet_exporter(file_type).get_csv_array_for_export()
+	if file_type == "Excel":
+		content, extension = make_xlsx(rows, FIELD_MAPPING).getvalue(), "xlsx"
+	else:
+		content, extension = to_csv(rows).encode("utf-8"), "csv"
+	file = frappe.get_doc(
+		{
+			"doctype": "File",
+			"file_name": f"salesforce-field-mappings.{extension}",
+			"content": content,
+			"is_private": 1,
+		}
+	).insert(ignore_permissions=True)
+	return file.file_url
+
+
+@frappe.whitelist()
+def import_mapping_sheet(file_url: str) -> str:
+	"""Update the mappings from a sheet with Frappe's Data Import; returns the Data Import's name.
+
+	Each mapping in the sheet is saved as an admin's edit would be, so the same checks apply
+	(ERPNext fields that exist, Salesforce fields the integration user can see).
+	"""
+	frappe.only_for("System Manager")
+	data_import = frappe.get_doc(
+		{
+			"doctype": "Data Import",
+			"reference_doctype": FIELD_MAPPING,
+			"import_type": "Update Existing Records",
+			"import_file": file_url,
+			"mute_emails": 1,
+		}
+	).insert()
+	data_import.start_import()
+	return data_import.name
