@@ -233,3 +233,58 @@ def _backfill_report(result, site: str, salesforce_object: str | None) -> list[s
 
 
 commands.append(salesforce_backfill)
+
+
+@click.command("salesforce-audit")
+@click.option(
+	"--fix", is_flag=True, help="Apply the safe fixes: canonical state, E.164 phone, upper-cased GSTIN."
+)
+@click.option("--customer", "customers", multiple=True, help="Audit only this customer (repeat for more).")
+@click.option("--tsv", is_flag=True, help="Print tab-separated values instead of an aligned table.")
+@pass_context
+def salesforce_audit(context, fix: bool, customers: tuple[str, ...], tsv: bool):
+	"""List invalid GSTINs, states and phones not written canonically, and likely duplicate customers.
+
+	Covers Customers with their Addresses and Contacts. With --fix, the safe fixes are written (each
+	noted on the document's timeline) and what remains is listed; a second --fix changes nothing.
+	"""
+	import frappe
+
+	from salesforce_connector.services.audit import report_rows, run_audit
+
+	site = get_site(context)
+	frappe.init(site=site)
+	frappe.connect()
+	try:
+		result = run_audit(fix=fix, customers=list(customers) or None)
+		frappe.db.commit()  # nosemgrep: a command's fixes are its whole work
+		for change in result.changed:
+			click.echo(
+				f"Fixed {change.doctype} {change.name} {change.field}: {change.old!r} -> {change.new!r}"
+			)
+		if fix:
+			click.echo(f"{len(result.changed)} value(s) changed.")
+		click.echo(_audit_table(report_rows(result), tsv))
+	finally:
+		frappe.destroy()
+
+
+def _audit_table(rows: list[dict], tsv: bool) -> str:
+	if not rows:
+		return "Nothing to report."
+	columns = [
+		"problem",
+		"reference_doctype",
+		"reference_name",
+		"field",
+		"value",
+		"safe_fix",
+		"group",
+		"proposal",
+	]
+	lines = ["\t".join(column.replace("_", " ").title() for column in columns)]
+	lines += ["\t".join(str(row[column] or "") for column in columns) for row in rows]
+	return "\n".join(lines) if tsv else _aligned(lines)
+
+
+commands.append(salesforce_audit)
