@@ -56,6 +56,7 @@ BATCH_SIZE = 200
 # this many records in a row failing with a retryable error means Salesforce is down: stop, resume later
 MAX_RETRYABLE_IN_A_ROW = 20
 DRY_RUN_SAVEPOINT = "salesforce_backfill_dry_run"
+LOCK_WAIT_SECONDS = 10
 FAILURES_SHOWN = 20
 
 
@@ -520,9 +521,13 @@ def _mark_row_failed(log_name: str, message: str) -> None:
 
 @contextlib.contextmanager
 def _object_lock(salesforce_object: str):
-	"""One run per object at a time, across processes; a killed run's lock dies with its connection."""
+	"""One run per object at a time, across processes; a killed run's lock dies with its connection.
+
+	The wait covers a run that is just ending, or a killed one whose connection the database has not
+	closed yet.
+	"""
 	name = f"salesforce-backfill:{frappe.local.site}:{salesforce_object}"
-	if not frappe.db.sql("SELECT GET_LOCK(%s, 0)", (name,))[0][0]:
+	if not frappe.db.sql("SELECT GET_LOCK(%s, %s)", (name, LOCK_WAIT_SECONDS))[0][0]:
 		raise SelectionError(f"A backfill of {salesforce_object} is running in another process.")
 	try:
 		yield
