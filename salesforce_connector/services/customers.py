@@ -295,6 +295,9 @@ def _upsert_address(customer, mapped: MappedRecord, key: str):
 				"salesforce_address_key": key,
 				"is_primary_address": 1,
 				"links": [{"link_doctype": "Customer", "link_name": customer.name}],
+				# a new Address takes the site's default country (System Settings), which need not be
+				# the company's; an address the record does not place is the company's country
+				"country": connector_defaults().country,
 			}
 		)
 	for field, value in values.items():
