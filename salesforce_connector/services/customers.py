@@ -67,6 +67,8 @@ def upsert_contact(customer, mapped: MappedRecord | dict) -> str | None:
 	plain values (from older callers) are all taken as Salesforce's.
 	"""
 	if not isinstance(mapped, MappedRecord):
+		# TODO: a Contact's own message arrives here as plain values, so its update takes every field
+		# as Salesforce's — services/inbound.py passing map_to(...) itself instead of .values fixes it
 		mapped = MappedRecord(values=dict(mapped))
 	contact, plan = _upsert_contact(customer, mapped)
 	mark_synced(contact, mapped.changed_at, plan)
