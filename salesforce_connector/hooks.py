@@ -17,7 +17,11 @@ scheduler_events = {
 	"cron": {
 		"*/5 * * * *": ["salesforce_connector.tasks.inbound.process_due_logs"],
 		# The outbox: a flush lost on its way to Redis, and retries whose wait is over.
-		"* * * * *": ["salesforce_connector.tasks.outbound.flush_outbox"],
+		# Polling: each tick checks whether the interval set in Salesforce Settings has passed.
+		"* * * * *": [
+			"salesforce_connector.tasks.outbound.flush_outbox",
+			"salesforce_connector.tasks.polling.poll_if_due",
+		],
 	},
 }
 
