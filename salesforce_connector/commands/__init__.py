@@ -288,3 +288,71 @@ def _audit_table(rows: list[dict], tsv: bool) -> str:
 
 
 commands.append(salesforce_audit)
+
+
+@click.command("salesforce-reconcile")
+@click.option(
+	"--from", "from_date", required=True, metavar="DATE", help="First close date of won Opportunities."
+)
+@click.option("--to", "to_date", required=True, metavar="DATE", help="Last close date, included.")
+@click.option("--customer", help="Only this Customer's Opportunities and documents.")
+@click.option("--resync", is_flag=True, help="Resync every gap found, then check again.")
+@pass_context
+def salesforce_reconcile(context, from_date, to_date, customer, resync):
+	"""Compare a period's won Opportunities with their Sales Orders and list every gap.
+
+	Gaps: no Sales Order, an amount or currency that differs, a fulfilment status Salesforce has
+	not been told, an open document whose Opportunity was deleted. ERPNext documents are those
+	dated in the period.
+	"""
+	import frappe
+
+	from salesforce_connector.core.errors import ConnectorError
+	from salesforce_connector.services.reconciliation import Period, find_gaps, resync_all
+
+	frappe.init(site=get_site(context))
+	frappe.connect()
+	try:
+		period = Period(from_date, to_date, customer)
+		gaps = list(find_gaps(period))
+		for line in _gap_table(gaps):
+			click.echo(line)
+		if resync and gaps:
+			click.echo("")
+			for gap, outcome in resync_all(gaps):
+				click.echo(f"{gap.issue}\t{gap.opportunity_id}\t{outcome}")
+			remaining = list(find_gaps(period))
+			click.echo(f"\nAfter resync: {len(remaining)} gap(s) remain.")
+			for line in _gap_table(remaining)[1:]:
+				click.echo(line)
+	except ConnectorError as error:
+		raise click.ClickException(error.message) from None
+	finally:
+		frappe.destroy()
+
+
+def _gap_table(gaps) -> list[str]:
+	columns = ("issue", "opportunity_id", "opportunity_name", "document", "salesforce", "erpnext", "detail")
+	lines = [f"{len(gaps)} gap(s)", "\t".join(columns)]
+	for gap in gaps:
+		salesforce = " ".join(
+			str(part) for part in (gap.salesforce_amount, gap.salesforce_currency) if part is not None
+		)
+		erpnext = " ".join(
+			str(part) for part in (gap.erpnext_amount, gap.erpnext_currency) if part is not None
+		)
+		document = f"{gap.document_type} {gap.document}" if gap.document else ""
+		values = (
+			gap.issue,
+			gap.opportunity_id,
+			gap.opportunity_name or "",
+			document,
+			salesforce,
+			erpnext,
+			gap.detail,
+		)
+		lines.append("\t".join(values))
+	return lines
+
+
+commands.append(salesforce_reconcile)
