@@ -25,6 +25,8 @@ from salesforce_connector.core.errors import ConnectorError, PermanentSalesforce
 
 logger = logging.getLogger(__name__)
 
+# TODO: Contacts are not backfilled on their own (a converted Lead brings its Contact, polling takes
+# changed ones) — a Contact selection needs its Account synced first, as process_contact does.
 BACKFILL_OBJECTS = ("Account", "Lead", "Opportunity")
 
 # Bulk API 2.0 query jobs "are designed to handle queries that return large amounts of data (10,000
@@ -327,9 +329,12 @@ def read_rest(client, selection: Selection, position: Position, limit: int | Non
 class BulkReader:
 	"""A Bulk API 2.0 query job, read page by page in constant memory.
 
-	NOTE: SalesforceClient has no Bulk API 2.0 query of its own yet; each call here goes through its
-	`_call`, so retries, session renewal and error translation are the client's own.
+	NOTE: each call goes through the client's `_call`, so retries, session renewal and error
+	translation are the client's own.
 	"""
+
+	# TODO: move these calls into SalesforceClient as a public bulk query — it owns every other call,
+	# and the reader would then need nothing private of it.
 
 	def __init__(
 		self, client, *, page_size: int = 10_000, first_wait: float = 0.5, longest_wait: float = 10.0

@@ -41,6 +41,8 @@ from salesforce_connector.services.settings import get_salesforce_client
 from salesforce_connector.services.sync_log import enqueue_processing
 
 # Accounts before the Opportunities and Contacts that hang on them; the jobs run in queue order.
+# TODO: deletions are not polled — the REST `sobjects/{object}/deleted` replication resource would
+# list them; until then reconciliation shows the open orders of deleted Opportunities.
 POLLED_OBJECTS = ("Lead", "Account", "Contact", "Opportunity")
 # "We recommend polling no more frequently than every five minutes" (Polling for Changes).
 MIN_INTERVAL = timedelta(minutes=5)
