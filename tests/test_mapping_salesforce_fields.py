@@ -96,3 +96,13 @@ def test_a_salesforce_outage_is_not_taken_for_an_invisible_field():
 
 	with pytest.raises(RetryableSalesforceError):
 		invisible_salesforce_fields("Account", ["Name"], unavailable)
+
+
+def test_a_refused_login_is_not_taken_for_invisible_fields():
+	from salesforce_connector.core.errors import AuthenticationError
+
+	def refused(salesforce_object):
+		raise AuthenticationError("The Connected App's consumer key is not known to this org", status=400)
+
+	with pytest.raises(AuthenticationError):
+		invisible_salesforce_fields("Account", ["Name"], refused)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from salesforce_connector.core.errors import MappingError, PermanentSalesforceError
+from salesforce_connector.core.errors import MappingError, NotFoundError
 from salesforce_connector.core.freshness import parse_salesforce_datetime
 from salesforce_connector.core.transforms import TRANSFORMS, Transform
 
@@ -294,7 +294,7 @@ def invisible_salesforce_fields(salesforce_object: str, paths: Iterable[str], de
 	a field missing from it is either misspelt or hidden from the integration user; either way the
 	connector would never receive it. A path may cross parent relationships (`Account.Name`) and may
 	end on a relationship itself (`Product2` for the whole parent record). `describe(object)` returns
-	the object's describe result and raises PermanentSalesforceError for an object the user cannot see.
+	the object's describe result and raises NotFoundError for an object the user cannot see.
 	"""
 	invisible = {}
 	for path in paths:
@@ -325,9 +325,11 @@ def _why_invisible(salesforce_object: str, path: str, describe: Describe) -> str
 
 
 def _described_fields(salesforce_object: str, describe: Describe) -> list[Mapping]:
+	# an object the user may not see answers NOT_FOUND; any other failure (a login refused, an org
+	# down) says nothing about fields and is for the caller to report
 	try:
 		return list(describe(salesforce_object).get("fields", []))
-	except PermanentSalesforceError:
+	except NotFoundError:
 		return []
 
 
