@@ -79,9 +79,10 @@ def test_payload_kept_for_the_log_has_no_session_id():
 	message = parse_outbound_message(fixture_bytes("lead-three-notifications-bom.xml"))
 
 	payloads = [n.to_payload(message) for n in message.notifications]
+	session_id = "0123456789ABCDE!BSGSRAzG9lPxyKRPjJ3"
 
-	assert message.session_id.startswith("0123456789ABCDE!")
-	assert all(message.session_id not in payload for payload in payloads)
+	assert not hasattr(message, "session_id")
+	assert all(session_id not in payload for payload in payloads)
 	assert all("SessionId" not in payload for payload in payloads)
 	assert json.loads(payloads[0])["fields"]["Id"] == "0123456789ABCDEEAE"
 
@@ -266,3 +267,10 @@ def test_object_type_must_be_an_api_name():
 
 	with pytest.raises(MalformedMessageError, match="not an API name"):
 		parse_outbound_message(envelope(HEADER + notification))
+
+
+def test_notification_id_repeated_in_one_message_is_malformed():
+	notifications = opportunity_notification("04l000000000001AAA") * 2
+
+	with pytest.raises(MalformedMessageError, match="appears twice"):
+		parse_outbound_message(envelope(HEADER + notifications))

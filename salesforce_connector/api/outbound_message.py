@@ -7,6 +7,8 @@ nothing behind; Salesforce retries a faulted message for up to 24 hours.
 Reference: Salesforce Help, "Outbound Messaging" (delivery, retries and the Ack).
 """
 
+import traceback
+
 from werkzeug.wrappers import Response
 
 import frappe
@@ -23,6 +25,7 @@ from salesforce_connector.core.outbound_message import (
 from salesforce_connector.services.sync_log import record_notifications
 
 SOAP_CONTENT_TYPE = "text/xml; charset=utf-8"
+RECORD_ATTEMPTS = 3
 SERVER_SIDE = "server"
 
 
@@ -42,8 +45,38 @@ def accept_outbound_message(body: bytes, token: str | None = None) -> tuple[int,
 	except (MalformedMessageError, RejectedMessageError) as error:
 		return 500, build_fault(error.message, client_error=error.code != SERVER_SIDE)
 
-	record_notifications(message)
-	return 200, ACK_RESPONSE
+	return _record(message)
+
+
+def _record(message) -> tuple[int, bytes]:
+	"""Record the message, again after a deadlock; what cannot be recorded gets a fault, not a page.
+
+	Concurrent deliveries of one message lock the same index entries, and MariaDB ends such a wait
+	by killing one transaction; that delivery tries again. Anything else is logged without the
+	request (it carries a Session Id) and answered with a fault, so Salesforce delivers again later.
+	"""
+	for attempt in range(1, RECORD_ATTEMPTS + 1):
+		try:
+			record_notifications(message)
+			return 200, ACK_RESPONSE
+		except Exception as error:
+			frappe.db.rollback()
+			if attempt < RECORD_ATTEMPTS and _is_lock_conflict(error):
+				continue
+			frappe.log_error(title="Salesforce Outbound Message not recorded", message=_traceback_only())
+			return 500, build_fault(
+				"The message could not be recorded now; deliver it again later.", client_error=False
+			)
+
+
+def _is_lock_conflict(error: Exception) -> bool:
+	# frappe.db.sql turns MariaDB's deadlock and lock-wait errors into these two
+	return isinstance(error, frappe.QueryDeadlockError | frappe.QueryTimeoutError)
+
+
+def _traceback_only() -> str:
+	# frappe.get_traceback(with_context=True) would add the frame's locals, the message among them
+	return traceback.format_exc()
 
 
 def _check_enabled(settings) -> None:

@@ -32,6 +32,7 @@ from salesforce_connector.core.errors import (
 	SessionExpiredError,
 	ValidationRuleError,
 )
+from salesforce_connector.core.salesforce_ids import is_salesforce_id
 
 logger = logging.getLogger(__name__)
 
@@ -263,7 +264,9 @@ class SalesforceClient:
 		try:
 			return self.session.post(self.settings.token_url, data=form, timeout=self.settings.timeout)
 		except requests.ConnectionError as error:
-			raise AuthenticationError(
+			# a wrong domain and a network outage look alike from here; retrying costs little and
+			# lets an outage heal, and the message still points at the setting to check
+			raise RetryableSalesforceError(
 				f"Cannot reach {self.settings.login_base}: check the domain or login URL ({error}).",
 				code="unreachable",
 			) from None
@@ -327,6 +330,11 @@ class SalesforceClient:
 
 	def get_record(self, sobject: str, record_id: str, fields: list[str] | None = None) -> dict:
 		_require_api_name(sobject)
+		if not is_salesforce_id(record_id):
+			# it goes into the URL path, where "../Opportunity/006..." would read another object
+			raise PermanentSalesforceError(
+				f"{record_id!r} is not a Salesforce record Id.", code="MALFORMED_ID"
+			)
 		params = {"fields": ",".join(_require_api_name(name) for name in fields)} if fields else None
 		return self._call(lambda sf: getattr(sf, sobject).get(record_id, params=params))
 

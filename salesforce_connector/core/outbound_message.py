@@ -17,7 +17,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
 from salesforce_connector.core.errors import MalformedMessageError
-from salesforce_connector.core.salesforce_ids import CASE_SENSITIVE_LENGTH, comparable_forms
+from salesforce_connector.core.salesforce_ids import CASE_SENSITIVE_LENGTH, SALESFORCE_ID, comparable_forms
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +30,6 @@ XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_NOTIFICATIONS = 100
 
-# The WSDL types every Id as 18 letters and digits; orgs still send 15-character OrganizationIds.
-SALESFORCE_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 # An sObject's API name: custom ones end in __c and may carry a namespace prefix.
 API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,79}")
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -78,9 +76,11 @@ class Notification:
 
 @dataclass(frozen=True)
 class OutboundMessage:
+	"""A parsed message. The SessionId Salesforce may send is not kept: the connector logs in on its
+	own, and a session Id held in memory is one that can leak into an error report."""
+
 	organization_id: str
 	action_id: str
-	session_id: str | None
 	enterprise_url: str | None
 	partner_url: str | None
 	notifications: list[Notification] = field(default_factory=list)
@@ -99,11 +99,11 @@ def parse_outbound_message(body: bytes) -> OutboundMessage:
 	organization_id = _required_id(notifications_element, "OrganizationId")
 	action_id = _required_id(notifications_element, "ActionId")
 	notifications = [_read_notification(element) for element in _notification_elements(notifications_element)]
+	_refuse_repeated_ids(notifications)
 
 	return OutboundMessage(
 		organization_id=organization_id,
 		action_id=action_id,
-		session_id=_optional_text(notifications_element, "SessionId"),
 		enterprise_url=_optional_text(notifications_element, "EnterpriseUrl"),
 		partner_url=_optional_text(notifications_element, "PartnerUrl"),
 		notifications=notifications,
@@ -193,6 +193,16 @@ def _notification_elements(notifications_element: Element) -> list[Element]:
 	if len(elements) > MAX_NOTIFICATIONS:
 		raise MalformedMessageError(f"The message holds more than {MAX_NOTIFICATIONS} notifications.")
 	return elements
+
+
+def _refuse_repeated_ids(notifications: list[Notification]) -> None:
+	seen: set[str] = set()
+	for notification in notifications:
+		if notification.notification_id in seen:
+			raise MalformedMessageError(
+				f"Notification Id {notification.notification_id} appears twice in one message."
+			)
+		seen.add(notification.notification_id)
 
 
 def _read_notification(element: Element) -> Notification:

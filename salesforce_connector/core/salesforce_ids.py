@@ -5,8 +5,22 @@ the case of the first fifteen, so that 18-character Ids can be compared ignoring
 Reference: Salesforce Help, "What Is a Record ID?".
 """
 
+import re
+
 CASE_SENSITIVE_LENGTH = 15
 CASE_SAFE_LENGTH = 18
+SALESFORCE_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+# The first three characters name the object. Reference: Salesforce Help, "Standard Field Record
+# ID Prefix Decoder".
+ACCOUNT_KEY_PREFIX = "001"
+OPPORTUNITY_KEY_PREFIX = "006"
+
+
+def is_salesforce_id(value, key_prefix: str | None = None) -> bool:
+	"""Whether a value has the shape of a record Id (and, if given, the object's key prefix)."""
+	if not isinstance(value, str) or not SALESFORCE_ID.fullmatch(value):
+		return False
+	return key_prefix is None or value.startswith(key_prefix)
 
 
 def comparable_forms(first: str, second: str) -> tuple[str, str]:

@@ -7,6 +7,8 @@ from salesforce_connector.constants import NEEDS_REVIEW, SUCCESS
 from salesforce_connector.core.errors import ConnectorError
 from salesforce_connector.core.mapping import MappedRecord
 from salesforce_connector.core.matching import REVIEW, MatchCandidate, decide_customer_match
+from salesforce_connector.core.salesforce_ids import same_salesforce_id
+from salesforce_connector.services import record_lock
 from salesforce_connector.services.mappings import map_to, mark_synced, plan_for
 from salesforce_connector.services.outcome import Outcome
 from salesforce_connector.services.settings import connector_defaults
@@ -19,7 +21,17 @@ EMAIL_FIELDS = ("email_id",)
 
 
 def sync_customer(salesforce_object: str, record: dict) -> Outcome:
-	"""Create or update the Customer for a converted Lead or an Account, with Contact and Address."""
+	"""Create or update the Customer for a converted Lead or an Account, with Contact and Address.
+
+	Serialised per Account: a Lead's conversion sends the Lead, its new Account and Opportunity
+	together, and workers taking them at once would each find no Customer and each make one.
+	"""
+	account_id = record.get("ConvertedAccountId") if salesforce_object == "Lead" else record.get("Id")
+	with record_lock(account_id or record.get("Id")):
+		return _sync_customer(salesforce_object, record)
+
+
+def _sync_customer(salesforce_object: str, record: dict) -> Outcome:
 	customer_values = map_to(salesforce_object, "Customer", record)
 	contact_values = map_to(salesforce_object, "Contact", record)
 	address_values = map_to(salesforce_object, "Address", record)
@@ -31,6 +43,10 @@ def sync_customer(salesforce_object: str, record: dict) -> Outcome:
 	if decision.action == REVIEW:
 		return Outcome(NEEDS_REVIEW, reason=f"Not linked: {decision.reason}. Merge or link them, then retry.")
 
+	if decision.customer and _account_already_owns(decision.customer, salesforce_object, account_id):
+		# A Lead converted into an Account that is already a Customer brings a person, not a company:
+		# the Account keeps its name, GSTIN and billing address.
+		customer_values, address_values = _only_ids(customer_values), MappedRecord()
 	if decision.customer:
 		customer, customer_plan = _update_customer(decision.customer, customer_values)
 	else:
@@ -58,6 +74,19 @@ def sync_customer(salesforce_object: str, record: dict) -> Outcome:
 		reference_name=customer.name,
 		notes=notes,
 	)
+
+
+def _account_already_owns(customer: str, salesforce_object: str, account_id: str | None) -> bool:
+	if salesforce_object != "Lead" or not account_id:
+		return False
+	linked = frappe.db.get_value("Customer", customer, "salesforce_account_id")
+	return bool(linked) and same_salesforce_id(linked, account_id)
+
+
+def _only_ids(mapped: MappedRecord) -> MappedRecord:
+	ids = {field: value for field, value in mapped.values.items() if field in SALESFORCE_ID_FIELDS}
+	rules = {field: rule for field, rule in mapped.rules.items() if field in ids}
+	return MappedRecord(values=ids, match_keys=mapped.match_keys, rules=rules, changed_at=mapped.changed_at)
 
 
 def upsert_contact(customer, mapped: MappedRecord | dict) -> str | None:
@@ -276,8 +305,10 @@ def _fill_contact(contact, customer, values: dict) -> None:
 def _address_key(record: dict, account_id: str | None) -> str:
 	# A converted Lead's address becomes its Account's billing address in Salesforce, so both share
 	# one key and one ERPNext Address.
+	# The whole 18-character Id: the database compares without case, and two 15-character Ids may
+	# differ in case alone.
 	owner = account_id or record.get("Id")
-	return f"{owner[:15]}:Billing"
+	return f"{owner}:Billing"
 
 
 def _upsert_address(customer, mapped: MappedRecord, key: str):

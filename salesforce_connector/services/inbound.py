@@ -2,7 +2,9 @@
 
 import frappe
 
-from salesforce_connector.constants import SKIPPED
+from salesforce_connector.constants import SKIPPED, SUCCESS
+from salesforce_connector.core.errors import ConnectorError
+from salesforce_connector.core.salesforce_ids import ACCOUNT_KEY_PREFIX, is_salesforce_id
 from salesforce_connector.services.customers import sync_customer, upsert_contact
 from salesforce_connector.services.mappings import customer_for_account, map_to
 from salesforce_connector.services.opportunities import sync_opportunity
@@ -40,6 +42,9 @@ def process_contact(fields: dict) -> Outcome:
 			"It is processed when Salesforce sends it again with an Account.",
 		)
 
+	if not is_salesforce_id(account_id, ACCOUNT_KEY_PREFIX):
+		raise ConnectorError(f"The Contact's AccountId {account_id!r} is not the Id of an Account.")
+
 	customer = customer_for_account(account_id)
 	if customer is None:
 		account_outcome = sync_customer("Account", get_salesforce_client().get_record("Account", account_id))
@@ -47,11 +52,9 @@ def process_contact(fields: dict) -> Outcome:
 			return account_outcome
 		customer = account_outcome.reference_name
 
-	contact = upsert_contact(
-		frappe.get_doc("Customer", customer), map_to("Contact", "Contact", fields).values
-	)
+	contact = upsert_contact(frappe.get_doc("Customer", customer), map_to("Contact", "Contact", fields))
 	return Outcome(
-		"Success",
+		SUCCESS,
 		reason=f"Contact {contact} on customer {customer}",
 		reference_doctype="Contact",
 		reference_name=contact,

@@ -32,6 +32,10 @@ def sync_opportunity(opportunity_id: str, client=None) -> Outcome:
 		opportunity_fields=_mapped_fields_the_org_has(client, "Opportunity", ("Quotation",)),
 	)
 	lines = _line_items(opportunity)
+	if not opportunity.get("AccountId"):
+		raise ConnectorError(
+			"The Opportunity has no Account; give it one in Salesforce, then retry this row."
+		)
 
 	account_outcome = sync_customer("Account", opportunity.get("Account") or {"Id": opportunity["AccountId"]})
 	if account_outcome.status != SUCCESS:

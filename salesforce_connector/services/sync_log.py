@@ -1,6 +1,7 @@
 """Writing Salesforce Sync Log rows: one per notification received, one per action taken."""
 
 import json
+import re
 
 import frappe
 from frappe.utils import now_datetime
@@ -19,29 +20,34 @@ from salesforce_connector.core.freshness import parse_salesforce_datetime
 from salesforce_connector.core.outbound_message import Notification, OutboundMessage
 
 PROCESS_METHOD = "salesforce_connector.tasks.inbound.process_sync_log"
+# Small Text columns hold 65,535 bytes; a reason an admin reads is far shorter than that.
+MAX_TEXT = 4000
+# a stretch of a message with no quote, bracket or colon in it: a quoted value, not the wording
+LONG_RUN = re.compile(r"[^'\"():]{300,}")
 
 
 def record_notifications(message: OutboundMessage) -> None:
 	"""One row per new notification, queued for processing after commit; a redelivery is counted."""
 	for notification in message.notifications:
-		existing = frappe.db.get_value(SYNC_LOG, {"notification_id": notification.notification_id})
-		if existing:
-			count_redelivery(existing)
+		if count_redelivery(notification.notification_id):
 			continue
 
 		log = _insert_inbound_log(message, notification)
-		if log is None:
-			continue
-		if log.status == QUEUED:
+		if log is not None and log.status == QUEUED:
 			enqueue_processing(log.name)
 
 
-def count_redelivery(log_name: str) -> None:
-	# An increment in SQL, so that two deliveries arriving together are both counted.
+def count_redelivery(notification_id: str) -> bool:
+	"""Count one more delivery of a notification already recorded; False when there is none.
+
+	An UPDATE reads the newest committed row and waits for one being inserted by a concurrent
+	delivery, where a SELECT would answer from this transaction's older snapshot.
+	"""
 	table = frappe.qb.DocType(SYNC_LOG)
 	frappe.qb.update(table).set(table.delivery_count, table.delivery_count + 1).where(
-		table.name == log_name
+		table.notification_id == notification_id
 	).run()
+	return frappe.db.sql("SELECT ROW_COUNT()")[0][0] > 0
 
 
 def enqueue_processing(log_name: str) -> None:
@@ -87,9 +93,9 @@ def _insert_inbound_log(message: OutboundMessage, notification: Notification):
 	frappe.db.savepoint(savepoint)
 	try:
 		log.insert(ignore_permissions=True)
-	except frappe.UniqueValidationError:
+	except (frappe.UniqueValidationError, frappe.DuplicateEntryError):
 		frappe.db.rollback(save_point=savepoint)
-		count_redelivery(frappe.db.get_value(SYNC_LOG, {"notification_id": notification.notification_id}))
+		count_redelivery(notification.notification_id)
 		return None
 	return log
 
@@ -147,11 +153,28 @@ def last_success_with_fields(salesforce_object: str, salesforce_id: str, fields:
 	return None
 
 
+def fit_text(text: str | None, limit: int = MAX_TEXT) -> str | None:
+	"""Cut a reason to what the row keeps, so that it still says what went wrong.
+
+	Frappe's messages quote the offending value and name the field around it ("Customer <name>:
+	'Customer Name' (<value>) will get truncated..."); a 70,000-character value is shortened where
+	it stands, then what is still too long keeps its start and its end.
+	"""
+	if text is None or len(text) <= limit:
+		return text
+
+	text = LONG_RUN.sub(lambda run: f"{run.group()[:100]}… ({len(run.group())} characters)", text)
+	if len(text) <= limit:
+		return text
+	keep = (limit - 60) // 2
+	return f"{text[:keep]} … ({len(text) - 2 * keep} characters left out) … {text[-keep:]}"
+
+
 def mark_failed(log, message: str, *, traceback: str | None = None, retry_at=None) -> None:
 	log.db_set(
 		{
 			"status": FAILED,
-			"error": message,
+			"error": fit_text(message),
 			"traceback": traceback,
 			"next_retry_at": retry_at,
 			"processed_at": now_datetime(),

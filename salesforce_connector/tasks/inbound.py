@@ -27,6 +27,7 @@ from salesforce_connector.services.inbound import process_notification
 from salesforce_connector.services.outcome import Outcome
 from salesforce_connector.services.sync_log import (
 	enqueue_processing,
+	fit_text,
 	last_applied_modstamp,
 	last_success_with_fields,
 	mark_failed,
@@ -105,6 +106,13 @@ def _run(log) -> None:
 		_fail(log, f"Salesforce is not available right now, will retry: {error.message}", retry=True)
 	except ConnectorError as error:
 		_fail(log, error.message)
+	except (frappe.DuplicateEntryError, frappe.UniqueValidationError) as error:
+		# another worker made the same document a moment ago; the next attempt finds and links it
+		_fail(
+			log,
+			f"Another job made this document at the same moment, will retry: {_frappe_message(error)}",
+			retry=True,
+		)
 	except frappe.PermissionError as error:
 		_fail(log, f"The integration user {frappe.session.user} is not permitted: {_frappe_message(error)}")
 	except frappe.ValidationError as error:
@@ -145,7 +153,7 @@ def _same_outcome_as(twin) -> Outcome:
 
 def _finish(log, status: str, error: str | None = None, *, outcome=None) -> None:
 	"""Record the outcome; a success's description leads the notes, the error field is for trouble."""
-	values = {"status": status, "error": error, "processed_at": now_datetime()}
+	values = {"status": status, "error": fit_text(error), "processed_at": now_datetime()}
 	if outcome is not None:
 		notes = list(outcome.notes)
 		if status == SUCCESS:
@@ -155,7 +163,7 @@ def _finish(log, status: str, error: str | None = None, *, outcome=None) -> None
 			{
 				"reference_doctype": outcome.reference_doctype,
 				"reference_name": outcome.reference_name,
-				"notes": "\n".join(filter(None, notes)) or None,
+				"notes": fit_text("\n".join(filter(None, notes)) or None),
 			}
 		)
 		if outcome.applied_modstamp:

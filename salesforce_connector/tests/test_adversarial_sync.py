@@ -10,7 +10,6 @@ import re
 import secrets
 import threading
 import time
-import unittest
 
 import frappe
 
@@ -145,7 +144,6 @@ class TestSalesforceFaultsWhileProcessing(OpportunityTestCase):
 
 		self.assert_failed_for_a_retry(opportunity, "will retry")
 
-	@unittest.expectedFailure
 	def test_salesforce_unreachable_at_login_fails_for_a_later_retry(self):
 		opportunity = self.queued_opportunity()
 		configure_connector(
@@ -184,7 +182,6 @@ class TestOpportunitiesThatCannotBeQuoted(OpportunityTestCase):
 		self.assertFalse(failed.traceback)
 		self.assertEqual(self.quotations_for(opportunity), [])
 
-	@unittest.expectedFailure
 	def test_opportunity_without_account_fails_naming_the_missing_account(self):
 		opportunity = self.make_opportunity(None, [(self.shirt, 1, 450)])
 		self.deliver()
@@ -204,7 +201,6 @@ class TestCustomersFromHardRecords(SalesforceOrgTestCase):
 		self.assertIn(done.status, (SUCCESS, DUPLICATE), done.error)
 		return frappe.get_doc("Customer", done.reference_name)
 
-	@unittest.expectedFailure
 	def test_lead_converted_into_an_existing_account_keeps_the_account_name(self):
 		account = self.make_account(Name=f"Kaveri Textiles Pvt Ltd {self.token}")
 		self.deliver()
@@ -297,7 +293,6 @@ class TestCustomersFromHardRecords(SalesforceOrgTestCase):
 
 
 class TestContactsWithForgedAccountIds(OpportunityTestCase):
-	@unittest.expectedFailure
 	def test_account_id_that_is_a_path_reads_no_other_record(self):
 		opportunity = self.make_opportunity(
 			self.account, [(self.shirt, 1, 450)], Name=f"Secret Deal {self.token}"
@@ -341,7 +336,6 @@ class TestAccountIdsThatDifferOnlyInCase(OpportunityTestCase):
 
 		self.assertNotEqual(row(first).reference_name, row(second).reference_name)
 
-	@unittest.expectedFailure
 	def test_each_twin_keeps_its_own_billing_address(self):
 		first, second = self.twin_accounts()
 
@@ -393,7 +387,6 @@ class TestTwoWorkersOnOneNewAccount(OpportunityTestCase):
 			time.sleep(0.05)
 		self.fail(f"the other worker never waited to insert a {doctype}")
 
-	@unittest.expectedFailure
 	def test_opportunity_worker_racing_the_account_worker_ends_linked_or_retryable(self):
 		account = self.make_account(Name=f"Race Textiles {self.token}")
 		opportunity = self.make_opportunity(account, [(self.shirt, 1, 450)])
