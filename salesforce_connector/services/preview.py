@@ -19,7 +19,13 @@ from salesforce_connector.core.errors import ConnectorError, MappingError
 from salesforce_connector.core.mapping import MappedRecord, map_record, plan_update
 from salesforce_connector.core.matching import REVIEW, decide_customer_match
 from salesforce_connector.core.transforms import TransformResult
-from salesforce_connector.services.customers import _address_key, _find_contact, _lookups
+from salesforce_connector.services.customers import (
+	_account_already_owns,
+	_address_key,
+	_find_contact,
+	_lookups,
+	_only_ids,
+)
 from salesforce_connector.services.mappings import (
 	ERPNEXT_TRANSFORMS,
 	document_version,
@@ -139,6 +145,10 @@ def _preview_customer(preview: Preview, salesforce_object: str, record: dict) ->
 	if decision.action == REVIEW:
 		preview.notes.append(_("Needs Review: {0}").format(decision.reason))
 		return None
+
+	if decision.customer and _account_already_owns(decision.customer, salesforce_object, account_id):
+		customer_values, address_values = _only_ids(customer_values), MappedRecord()
+		preview.notes.append(_("The Lead joins its Account's Customer, which keeps its name and address."))
 
 	customer = frappe.get_doc("Customer", decision.customer) if decision.customer else None
 	preview.documents.append(_document("Customer", customer, customer_values))

@@ -93,7 +93,7 @@ class TestIndiaCompliance(SalesforceOrgTestCase):
 
 	def party(self, account: str):
 		customer = frappe.get_doc("Customer", {"salesforce_account_id": account})
-		address = frappe.get_doc("Address", {"salesforce_address_key": f"{account[:15]}:Billing"})
+		address = frappe.get_doc("Address", {"salesforce_address_key": f"{account}:Billing"})
 		return customer, address
 
 	def test_intra_state_registered_customer_gets_cgst_and_sgst(self):

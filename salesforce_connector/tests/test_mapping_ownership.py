@@ -11,8 +11,7 @@ import frappe
 
 from salesforce_connector.constants import FIELD_MAPPING, SUCCESS
 from salesforce_connector.core.mapping import ERPNEXT, NEWEST_WINS, SALESFORCE
-from salesforce_connector.core.transforms import build_gstin
-from salesforce_connector.tests.test_sales_flow import SalesforceOrgTestCase, random_pan
+from salesforce_connector.tests.test_sales_flow import SalesforceOrgTestCase
 from salesforce_connector.tests.utils import logs_for, make_item, process_queued
 
 
@@ -49,7 +48,7 @@ class TestSourceOfTruth(SalesforceOrgTestCase):
 		return frappe.get_doc("Customer", {"salesforce_account_id": account})
 
 	def address_of(self, account: str):
-		return frappe.get_doc("Address", {"salesforce_address_key": f"{account[:15]}:Billing"})
+		return frappe.get_doc("Address", {"salesforce_address_key": f"{account}:Billing"})
 
 	def sync(self, *salesforce_ids: str) -> None:
 		self.deliver()
@@ -140,25 +139,36 @@ class TestSourceOfTruth(SalesforceOrgTestCase):
 		self.assertEqual(self.address_of(account).city, "Mysuru")
 		self.assertEqual(self.customer_for(account).customer_name, f"Kaveri Belagavi {self.token}")
 
-	def test_an_older_version_from_another_record_never_overwrites_a_newer_value(self):
-		gstin = build_gstin("29", random_pan())
+	def test_an_older_message_never_overwrites_a_newer_version_read_with_an_opportunity(self):
+		code = f"DHOTI-{self.token}"
+		make_item(code, f"Dhoti {self.token}")
+		product = self.make_product(code, f"Dhoti {self.token}", 250)
 		self.org.clock.set(utc_now() - timedelta(hours=3))
-		account = self.make_account(GSTIN__c=gstin)
-		lead = self.org.create(
-			"Lead", {"Company": f"Old Lead Name {self.token}", "LastName": "Rao", "GSTIN__c": gstin}
-		)
+		account = self.make_account()
+		self.sync(account)
+
+		# an Account message carrying the name as it was at two hours ago waits in the queue...
 		self.org.clock.set(utc_now() - timedelta(hours=2))
-		self.org.convert_lead(lead, account_id=account, create_opportunity=False)
-		self.org.clock.set(utc_now() - timedelta(hours=1))
-		self.org.update("Account", account, {"Name": f"Current Name {self.token}"})
+		self.org.update("Account", account, {"Name": f"Older Name {self.token}"})
+		self.deliver()
+		# ...while the Account is renamed again and an Opportunity brings the newer Account with it
+		self.rules["Account"].active = False
+		try:
+			self.org.clock.set(utc_now() - timedelta(hours=1))
+			self.org.update("Account", account, {"Name": f"Newest Name {self.token}"})
+			opportunity = self.make_opportunity(account, [(product, 1, 250)])
+			self.sync(opportunity)
+		finally:
+			self.rules["Account"].active = True
+		self.assertEqual(self.customer_for(account).customer_name, f"Newest Name {self.token}")
 
-		# the Account's newer version is processed first, then the Lead's older conversion
-		self.sync(account, lead)
+		process_queued([account])
 
-		self.assertEqual(self.customer_for(account).customer_name, f"Current Name {self.token}")
-		[lead_row] = [row for row in logs_for(lead) if row.status == SUCCESS]
-		self.assertIn("kept customer_name", lead_row.notes)
-		self.assertIn("older than the one already applied", lead_row.notes)
+		self.assertEqual(self.customer_for(account).customer_name, f"Newest Name {self.token}")
+		late = logs_for(account)[-1]
+		self.assertEqual(late.status, SUCCESS, late.error)
+		self.assertIn(f"kept customer_name, not 'Older Name {self.token}'", late.notes)
+		self.assertIn("older than the one already applied", late.notes)
 
 	def test_quotation_line_keeps_an_erpnext_owned_rate_and_takes_salesforce_quantity(self):
 		code = f"KURTA-{self.token}"

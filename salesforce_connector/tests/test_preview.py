@@ -68,7 +68,7 @@ class TestPreview(SalesforceOrgTestCase):
 		process_queued([account])
 
 		made = frappe.get_doc("Customer", {"salesforce_account_id": account})
-		made_address = frappe.get_doc("Address", {"salesforce_address_key": f"{account[:15]}:Billing"})
+		made_address = frappe.get_doc("Address", {"salesforce_address_key": f"{account}:Billing"})
 		self.assertEqual(made.customer_name, customer["values"]["customer_name"])
 		self.assertEqual((made_address.state, made_address.phone), ("Karnataka", f"+9180{landline}"))
 
