@@ -88,13 +88,8 @@ def _customers_of(doc) -> list[str]:
 
 
 def _accounts_of(customers: set[str]) -> list[str]:
-	if not customers:
-		return []
-	return frappe.get_all(
-		"Customer",
-		filters={"name": ["in", list(customers)], CUSTOMER_ACCOUNT_FIELD: ["is", "set"]},
-		pluck=CUSTOMER_ACCOUNT_FIELD,
-	)
+	accounts = (frappe.db.get_value("Customer", customer, CUSTOMER_ACCOUNT_FIELD) for customer in customers)
+	return [account for account in accounts if account]
 
 
 def _opportunity_of_order(order: str) -> str | None:

@@ -6,6 +6,8 @@ events on one order before the flush make one write, and a flush reads ERPNext a
 writes a value older than the last event it saw.
 """
 
+import time
+
 import frappe
 from frappe import _
 from frappe.utils import now_datetime
@@ -18,6 +20,10 @@ FLUSH_METHOD = "salesforce_connector.tasks.outbound.flush_outbox"
 FLUSH_JOB_ID = "salesforce-outbox-flush"
 # the flush may wait a few seconds for a burst of changes to settle; the short queue is for quick jobs
 FLUSH_QUEUE = "long"
+# A process asks Redis for a flush at most this often. It is shorter than the flush's settle time
+# (tasks.outbound.SETTLE), so a flush this process queued is still waiting, and sees the new rows.
+ENQUEUE_EVERY = 2.0
+_last_enqueued: dict[str, float] = {}
 
 # NOTE: one statement, by primary key, so that the row lock taken here is the only lock an event
 # holds on the outbox; a flush skips locked rows instead of waiting for the submit to commit.
@@ -39,7 +45,7 @@ _TOUCH = f"""
 
 def on_document_event(doc, method=None) -> None:
 	"""doc_events handler: mark the Opportunity and Account this document feeds."""
-	if doc.docstatus == 0:
+	if doc.docstatus == 0 or _seen_in_this_transaction(doc):
 		return
 
 	try:
@@ -57,14 +63,39 @@ def on_document_event(doc, method=None) -> None:
 		mark_record(salesforce_object, salesforce_id, doc.doctype, doc.name)
 
 
+def _seen_in_this_transaction(doc) -> bool:
+	"""A document's records are marked once per transaction; closing an order fires on_change twice.
+
+	Marks are kept per document, not per record: a bulk action that rolls one document back to a
+	savepoint still marks the records of the next document it submits.
+	"""
+	seen = frappe.flags.salesforce_marked_documents
+	if seen is None:
+		seen = frappe.flags.salesforce_marked_documents = set()
+		frappe.db.after_commit.add(_forget_marked_documents)
+		frappe.db.after_rollback.add(_forget_marked_documents)
+
+	key = (doc.doctype, doc.name)
+	if key in seen:
+		return True
+	seen.add(key)
+	return False
+
+
+def _forget_marked_documents() -> None:
+	frappe.flags.salesforce_marked_documents = None
+
+
 def mark_record(
 	salesforce_object: str, salesforce_id: str, doctype: str | None = None, docname: str | None = None
 ) -> None:
 	"""Record that one Salesforce record needs refreshing, and ask for a flush after commit."""
 	key = outbox_key(salesforce_object, salesforce_id)
-	existing = frappe.db.get_value(SYNC_LOG, {"outbox_key": key})
+	# a plain read, which locks nothing: an update of a key that is not there yet would lock the
+	# index gap, and two submits inserting into one gap deadlock
+	existing = frappe.db.sql(f"select name from `tab{SYNC_LOG}` where outbox_key = %s", key)
 	if existing:
-		_touch(existing, doctype, docname)
+		_touch(existing[0][0], doctype, docname)
 	else:
 		_insert_or_touch(key, salesforce_object, salesforce_id, doctype, docname)
 	request_flush()
@@ -121,10 +152,16 @@ def request_flush() -> None:
 
 def _enqueue_flush() -> None:
 	_forget_flush_request()
+	site = frappe.local.site
+	if time.monotonic() - _last_enqueued.get(site, -ENQUEUE_EVERY) < ENQUEUE_EVERY:
+		return
+
 	try:
 		frappe.enqueue(FLUSH_METHOD, queue=FLUSH_QUEUE, job_id=FLUSH_JOB_ID, deduplicate=True)
 	except Exception:
 		frappe.log_error(title="Salesforce write-back flush could not be queued", reference_doctype=SYNC_LOG)
+	else:
+		_last_enqueued[site] = time.monotonic()
 
 
 def _forget_flush_request() -> None:
