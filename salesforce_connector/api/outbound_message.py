@@ -86,7 +86,10 @@ def _check_enabled(settings) -> None:
 
 def _check_sender(settings, message, token: str | None) -> None:
 	if not organization_matches(message.organization_id, settings.allowed_organization_id_list()):
-		raise RejectedMessageError("This Salesforce organization is not allowed to send messages here.")
+		# the sender's own Id, so that an admin sees which org to allow; nothing configured is echoed
+		raise RejectedMessageError(
+			f"Salesforce organization {message.organization_id} is not allowed to send messages here."
+		)
 
 	expected_token = settings.get_password("endpoint_token", raise_exception=False)
 	if expected_token and not token_matches(token, expected_token):

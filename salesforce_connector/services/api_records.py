@@ -22,7 +22,7 @@ from salesforce_connector.constants import (
 from salesforce_connector.core.freshness import parse_salesforce_datetime
 from salesforce_connector.core.mapping import ObjectMapping
 from salesforce_connector.services.mappings import load_mapping
-from salesforce_connector.services.sync_log import utc_naive
+from salesforce_connector.services.sync_log import site_datetime
 from salesforce_connector.tasks.inbound import process_sync_log
 
 # The ERPNext doctypes each object's mappings fill, and the fields its handler reads besides them.
@@ -71,7 +71,7 @@ def version_handled(salesforce_object: str, fields: dict, statuses: tuple[str, .
 	SystemModstamp has whole seconds and two saves can share one, so an equal modstamp counts only
 	when the fields agree (the job applies the same rule to a repeated message).
 	"""
-	modstamp = utc_naive(fields.get("SystemModstamp"))
+	modstamp = site_datetime(fields.get("SystemModstamp"))
 	if modstamp is None:
 		return False
 
@@ -102,7 +102,7 @@ def insert_log(salesforce_object: str, fields: dict, source: str) -> str:
 			"salesforce_id": fields["Id"],
 			# no notification: the unique column must hold NULL, which Frappe stores for a blank value
 			"notification_id": None,
-			"salesforce_modstamp": utc_naive(fields.get("SystemModstamp")),
+			"salesforce_modstamp": site_datetime(fields.get("SystemModstamp")),
 			"delivery_count": 1,
 			"payload": json.dumps(
 				{"source": source, "object_type": salesforce_object, "fields": fields}, indent=1

@@ -342,4 +342,21 @@ def _upsert_address(customer, mapped: MappedRecord, key: str):
 		address.gstin = customer.gstin
 
 	address.save()
+	_make_primary_if_none(customer, address)
 	return address, plan
+
+
+def _make_primary_if_none(customer, address) -> None:
+	# ERPNext fills an invoice's address from the customer's primary one
+	if not customer.get("customer_primary_address"):
+		from frappe.contacts.doctype.address.address import get_address_display
+
+		frappe.db.set_value(
+			"Customer",
+			customer.name,
+			{
+				"customer_primary_address": address.name,
+				"primary_address": get_address_display(address.as_dict()),
+			},
+		)
+		customer.customer_primary_address = address.name

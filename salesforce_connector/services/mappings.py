@@ -140,7 +140,7 @@ def site_time_as_utc(value) -> datetime | None:
 
 
 def _utc(value) -> datetime | None:
-	# the connector keeps Salesforce times naive in UTC, as the Sync Log does
+	# these hidden version fields keep Salesforce times naive in UTC, labelled so
 	return get_datetime(value).replace(tzinfo=timezone.utc) if value else None
 
 
@@ -205,7 +205,11 @@ def erpnext_item(value, options) -> TransformResult:
 	described = f"Product {name or '(no name)'} (ProductCode {code or 'empty'})"
 	if len(by_name) > 1:
 		raise MappingError(f"{described} matches several Items: {', '.join(by_name)}", value=code or name)
-	raise MappingError(f"{described} has no matching Item in ERPNext", value=code or name)
+	raise MappingError(
+		f"{described} has no matching Item in ERPNext. Create Item {code or name}, or set When a "
+		"Product Has No Item to Create Item in Salesforce Settings, then press Retry",
+		value=code or name,
+	)
 
 
 ERPNEXT_TRANSFORMS = {

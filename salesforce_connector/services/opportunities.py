@@ -12,7 +12,7 @@ from salesforce_connector.services.customers import sync_customer
 from salesforce_connector.services.mappings import erpnext_item, load_mapping, map_to, mark_synced, plan_for
 from salesforce_connector.services.outcome import Outcome
 from salesforce_connector.services.settings import connector_defaults, get_salesforce_client
-from salesforce_connector.services.sync_log import utc_naive
+from salesforce_connector.services.sync_log import site_datetime
 
 # Salesforce rounds currency to the org's decimal places; a cent is noise, more is a difference.
 AMOUNT_TOLERANCE = Decimal("0.01")
@@ -46,16 +46,16 @@ def sync_opportunity(opportunity_id: str, client=None) -> Outcome:
 		return Outcome(SKIPPED, reason="The Opportunity has no products yet; nothing to quote.")
 
 	_ensure_items_exist(lines)
-	quotation, notes = _upsert_quotation(opportunity, lines)
+	quotation, notes, verb = _upsert_quotation(opportunity, lines)
 	notes += _amount_difference(opportunity, quotation)
 
 	outcome = Outcome(
 		SUCCESS,
-		reason=f"Quotation {quotation.name} is up to date",
+		reason=f"{verb} Quotation {quotation.name}",
 		reference_doctype="Quotation",
 		reference_name=quotation.name,
 		notes=notes,
-		applied_modstamp=utc_naive(opportunity.get("SystemModstamp")),
+		applied_modstamp=site_datetime(opportunity.get("SystemModstamp")),
 	)
 	if _is_won(opportunity):
 		sales_order = _ensure_sales_order(quotation, opportunity)
@@ -138,9 +138,10 @@ def _upsert_quotation(opportunity: dict, lines: list[dict]):
 		notes.append(
 			f"Quotation {quotation.name} is already submitted; later Salesforce changes stay out of it."
 		)
-		return quotation, notes
+		return quotation, notes, "Kept"
 
 	plan = plan_for(quotation, header) if quotation else None
+	verb = "Updated" if quotation else "Created"
 	quotation = quotation or _new_quotation()
 	header_values = plan.values if plan else header.values
 	quotation.update({field: value for field, value in header_values.items() if value is not None})
@@ -154,7 +155,7 @@ def _upsert_quotation(opportunity: dict, lines: list[dict]):
 	mark_synced(quotation, header.changed_at, plan)
 	if plan:
 		notes += plan.notes("Quotation", quotation.name) + item_notes
-	return quotation, notes
+	return quotation, notes, verb
 
 
 def _planned_items(quotation, item_rows: list[MappedRecord], header: MappedRecord, plan):

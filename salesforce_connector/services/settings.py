@@ -34,8 +34,8 @@ def connector_defaults() -> ConnectorDefaults:
 
 	return ConnectorDefaults(
 		company=company,
-		customer_group=settings.customer_group or selling.customer_group or _root("Customer Group"),
-		territory=settings.territory or selling.territory or _root("Territory"),
+		customer_group=settings.customer_group or selling.customer_group or _first_leaf("Customer Group"),
+		territory=settings.territory or selling.territory or _first_leaf("Territory"),
 		selling_price_list=settings.selling_price_list or selling.selling_price_list or "Standard Selling",
 		warehouse=settings.warehouse or None,
 		country=frappe.db.get_value("Company", company, "country") or "India",
@@ -73,8 +73,10 @@ def _first_company() -> str | None:
 	return companies[0] if companies else None
 
 
-def _root(doctype: str) -> str | None:
-	roots = frappe.get_all(
-		doctype, filters={"is_group": 1, "parent_" + frappe.scrub(doctype): ["is", "not set"]}, pluck="name"
-	)
+def _first_leaf(doctype: str) -> str | None:
+	"""The tree's first leaf (a group node is for reports, not for parties), else its root."""
+	leaves = frappe.get_all(doctype, filters={"is_group": 0}, pluck="name", order_by="lft asc", limit=1)
+	if leaves:
+		return leaves[0]
+	roots = frappe.get_all(doctype, filters={"is_group": 1}, pluck="name", order_by="lft asc", limit=1)
 	return roots[0] if roots else None

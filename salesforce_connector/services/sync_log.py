@@ -4,7 +4,7 @@ import json
 import re
 
 import frappe
-from frappe.utils import now_datetime
+from frappe.utils import convert_utc_to_system_timezone, now_datetime
 
 from salesforce_connector.constants import (
 	DUPLICATE,
@@ -81,7 +81,7 @@ def _insert_inbound_log(message: OutboundMessage, notification: Notification):
 			"notification_id": notification.notification_id,
 			"action_id": message.action_id,
 			"organization_id": message.organization_id,
-			"salesforce_modstamp": utc_naive(notification.fields.get("SystemModstamp")),
+			"salesforce_modstamp": site_datetime(notification.fields.get("SystemModstamp")),
 			"delivery_count": 1,
 			"payload": notification.to_payload(message),
 		}
@@ -107,10 +107,15 @@ def _skip_reason(notification: Notification) -> str | None:
 	return None
 
 
-def utc_naive(salesforce_datetime: str | None):
-	"""Frappe stores datetimes without a zone; Sync Log modstamps are kept in UTC."""
+def site_datetime(salesforce_datetime: str | None):
+	"""A Salesforce datetime as Frappe keeps datetimes: naive, in the site's time zone.
+
+	Stored that way, Desk shows the moment right, and rows compare with each other as they should.
+	"""
 	parsed = parse_salesforce_datetime(salesforce_datetime)
-	return parsed.replace(tzinfo=None) if parsed else None
+	if parsed is None:
+		return None
+	return convert_utc_to_system_timezone(parsed).replace(tzinfo=None)
 
 
 def last_applied_modstamp(salesforce_object: str, salesforce_id: str, *, excluding: str | None = None):

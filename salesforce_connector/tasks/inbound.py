@@ -33,7 +33,9 @@ from salesforce_connector.services.sync_log import (
 	mark_failed,
 )
 
-PROCESSABLE = (QUEUED, FAILED)
+# A job takes only a queued row: a retry (the sweep's or a person's) queues the row first, so a
+# job left over from an earlier delivery never runs a failed row a second time on its own.
+PROCESSABLE = (QUEUED,)
 # A queued row older than this was lost on its way to Redis; the sweep picks it up.
 LOST_JOB_AFTER = timedelta(minutes=5)
 # A row still Processing after this lost its worker (a restart, a killed job); it is queued again.
@@ -81,7 +83,7 @@ def process_due_logs() -> None:
 	stuck = frappe.get_all(
 		SYNC_LOG, filters={"status": PROCESSING, "modified": ["<", now - STUCK_AFTER]}, pluck="name"
 	)
-	for log_name in stuck:
+	for log_name in due + stuck:
 		frappe.db.set_value(SYNC_LOG, log_name, "status", QUEUED)
 	for log_name in lost + due + stuck:
 		enqueue_processing(log_name)
@@ -128,8 +130,8 @@ def _version_already_seen(log, fields: dict) -> tuple | None:
 	applied = last_applied_modstamp(log.salesforce_object, log.salesforce_id, excluding=log.name)
 	if log.salesforce_modstamp and is_stale(log.salesforce_modstamp, applied):
 		reason = (
-			f"Stale: this version ({log.salesforce_modstamp} UTC) is older than the one already "
-			f"applied ({applied} UTC)."
+			f"Stale: this version ({log.salesforce_modstamp}) is older than the one already "
+			f"applied ({applied})."
 		)
 		return SKIPPED, reason, None
 

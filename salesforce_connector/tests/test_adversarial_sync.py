@@ -23,6 +23,9 @@ from salesforce_connector.emulator.faults import (
 	unable_to_lock_row,
 )
 from salesforce_connector.emulator.ids import IdFactory, to_18
+from salesforce_connector.salesforce_connector.doctype.salesforce_sync_log.salesforce_sync_log import (
+	queue_again,
+)
 from salesforce_connector.services.inbound import process_notification
 from salesforce_connector.tasks.inbound import process_sync_log
 from salesforce_connector.tests.test_adversarial_inbound import message, new_id, notification
@@ -164,6 +167,7 @@ class TestSalesforceFaultsWhileProcessing(OpportunityTestCase):
 		process_queued([opportunity])
 		self.org.faults.clear()
 
+		queue_again(frappe.get_doc(SYNC_LOG, row(opportunity).name))
 		process_sync_log(row(opportunity).name)
 
 		self.assertEqual(row(opportunity).status, SUCCESS, row(opportunity).error)

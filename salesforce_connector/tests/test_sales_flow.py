@@ -474,6 +474,7 @@ class TestOpportunities(SalesforceOrgTestCase):
 		self.assertIn("will retry", row.error)
 		self.assertEqual(self.quotations_for(opportunity), [])
 
+		queue_again(row)
 		process_sync_log(row.name)
 
 		self.assertEqual(frappe.db.get_value(SYNC_LOG, row.name, "status"), SUCCESS)
