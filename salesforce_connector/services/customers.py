@@ -89,16 +89,11 @@ def _only_ids(mapped: MappedRecord) -> MappedRecord:
 	return MappedRecord(values=ids, match_keys=mapped.match_keys, rules=rules, changed_at=mapped.changed_at)
 
 
-def upsert_contact(customer, mapped: MappedRecord | dict) -> str | None:
+def upsert_contact(customer, mapped: MappedRecord) -> str | None:
 	"""Create or update the person behind the customer; returns the Contact's name.
 
-	Given a MappedRecord, an update keeps the fields its mapping says ERPNext owns or holds newer;
-	plain values (from older callers) are all taken as Salesforce's.
+	An update keeps the fields the mapping says ERPNext owns or holds newer.
 	"""
-	if not isinstance(mapped, MappedRecord):
-		# TODO: a Contact's own message arrives here as plain values, so its update takes every field
-		# as Salesforce's — services/inbound.py passing map_to(...) itself instead of .values fixes it
-		mapped = MappedRecord(values=dict(mapped))
 	contact, plan = _upsert_contact(customer, mapped)
 	mark_synced(contact, mapped.changed_at, plan)
 	return contact.name if contact else None
