@@ -5,6 +5,7 @@ winning it makes the Sales Order. Each test then does in ERPNext what a warehous
 does, runs the outbox flush as the worker would, and reads the records in the org.
 """
 
+import json
 import socket
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
@@ -41,7 +42,7 @@ from salesforce_connector.salesforce_connector.doctype.salesforce_sync_log.sales
 	queue_again,
 )
 from salesforce_connector.services.settings import get_salesforce_client
-from salesforce_connector.services.writeback.outbox import sales_order_sync_state
+from salesforce_connector.services.writeback.outbox import mark_record, sales_order_sync_state
 from salesforce_connector.tasks.inbound import process_sync_log
 from salesforce_connector.tasks.outbound import flush_outbox
 from salesforce_connector.tests.test_sales_flow import SalesforceOrgTestCase
@@ -660,6 +661,31 @@ class TestWhatIsWritten(WritebackTestCase):
 
 		record = self.org.get(OPPORTUNITY, opportunity)
 		self.assertEqual((record["Shipment_Number__c"], record["Delivery_Note_ID__c"]), (note, None))
+
+	def test_a_hand_edit_in_salesforce_stays_until_the_record_is_marked_again(self):
+		order, opportunity, _account = self.won_order()
+		self.flush()
+		self.org.update(OPPORTUNITY, opportunity, {"Fulfillment_Status__c": "Completed"})
+
+		# an event that changes none of the written facts sends nothing
+		sales_order = frappe.get_doc("Sales Order", order)
+		sales_order.po_no = f"PO-{self.token}"
+		sales_order.save()
+		report = self.flush()
+		self.assertEqual(
+			(report.calls, self.org.get(OPPORTUNITY, opportunity)["Fulfillment_Status__c"]), (0, "Completed")
+		)
+
+		mark_record(OPPORTUNITY, opportunity, "Sales Order", order)
+		report = self.flush()
+
+		self.assertEqual(report.calls, 1)
+		self.assertEqual(
+			self.org.get(OPPORTUNITY, opportunity)["Fulfillment_Status__c"], "To Deliver and Bill"
+		)
+		self.assertIn(
+			"Percent_Billed__c", json.loads(self.outbox_row(OPPORTUNITY, opportunity).payload)["values"]
+		)
 
 	def test_the_sales_order_form_shows_the_sync_state(self):
 		order, opportunity, account = self.won_order()

@@ -155,7 +155,12 @@ def _opportunity_documents(opportunity_id: str) -> dict[str, dict] | None:
 	if not order:
 		return None
 
+	# TODO: an invoice that bills several orders counts whole for each of their Opportunities —
+	# summing its Sales Invoice Item amounts per order would unblock it (outstanding has no split).
 	invoices = _parents("Sales Invoice Item", {"sales_order": order})
+	# TODO: a payment by Journal Entry or by Payment Reconciliation neither marks the record nor
+	# counts as its last payment (the invoices' outstanding is right at the next flush) — reading
+	# and hooking the Payment Ledger Entries of the order's invoices would unblock it.
 	payments = _parents(
 		"Payment Entry Reference", {"reference_doctype": "Sales Order", "reference_name": order}
 	)
@@ -195,7 +200,11 @@ def _account_documents(account_id: str) -> dict[str, dict] | None:
 
 
 def order_of_opportunity(opportunity_id: str) -> str | None:
-	"""The Sales Order an Opportunity became: the newest submitted one, else the newest cancelled."""
+	"""The Sales Order an Opportunity became: the newest submitted one, else the newest cancelled.
+
+	TODO: a deal split into several submitted orders writes the newest order's facts only —
+	summing the orders, as the Account's facts are, would unblock it.
+	"""
 	forms = id_forms(opportunity_id)
 	names = set(frappe.get_all("Sales Order", filters={ORDER_OPPORTUNITY_FIELD: ["in", forms]}, pluck="name"))
 	quotations = frappe.get_all(

@@ -248,7 +248,11 @@ def _call_failure(error: Exception) -> Outcome:
 
 
 def finish(rows: list[dict], results: dict[str, RowResult]) -> None:
-	"""Record each outcome, skipping rows a submit is marking right now; commit once."""
+	"""Record each outcome; commit once.
+
+	A row marked again while its write was in flight is Pending now, or still locked by the submit
+	marking it: it is left as it is and written again with what ERPNext holds then.
+	"""
 	now = now_datetime()
 	names = [row.name for row in rows]
 	current = dict(
@@ -258,19 +262,8 @@ def finish(rows: list[dict], results: dict[str, RowResult]) -> None:
 		)
 	)
 	for row in rows:
-		result = results[row.name]
-		status = current.get(row.name)
-		if status == PROCESSING:
-			frappe.db.set_value(SYNC_LOG, row.name, _row_values(row, result, now))
-		elif status == PENDING and result.kind == WRITTEN:
-			# marked again during the write: it stays Pending, but what Salesforce now holds is known
-			frappe.db.set_value(
-				SYNC_LOG,
-				row.name,
-				"last_written",
-				_merged(row.last_written, result.sent),
-				update_modified=False,
-			)
+		if current.get(row.name) == PROCESSING:
+			frappe.db.set_value(SYNC_LOG, row.name, _row_values(row, results[row.name], now))
 	frappe.db.commit()  # nosemgrep: a batch's outcomes are committed together, before the next call
 
 

@@ -12,7 +12,16 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from salesforce_connector.constants import FAILED, OUTBOUND, PENDING, QUEUED, SKIPPED, SUCCESS, SYNC_LOG
+from salesforce_connector.constants import (
+	FAILED,
+	OUTBOUND,
+	PENDING,
+	PROCESSING,
+	QUEUED,
+	SKIPPED,
+	SUCCESS,
+	SYNC_LOG,
+)
 from salesforce_connector.core.writeback import outbox_key
 from salesforce_connector.services.writeback.facts import records_touched_by
 
@@ -34,6 +43,7 @@ _TOUCH = f"""
 		pending_since = if(status in ('Pending', 'Processing'), pending_since, %(now)s),
 		next_retry_at = if(status = 'Pending', next_retry_at, null),
 		change_count = change_count + 1,
+		last_written = if(%(rewrite)s, null, last_written),
 		reference_doctype = %(doctype)s,
 		reference_name = %(docname)s,
 		modified = %(now)s,
@@ -60,7 +70,7 @@ def on_document_event(doc, method=None) -> None:
 		return
 
 	for salesforce_object, salesforce_id in records:
-		mark_record(salesforce_object, salesforce_id, doc.doctype, doc.name)
+		mark_record(salesforce_object, salesforce_id, doc.doctype, doc.name, rewrite=False)
 
 
 def _seen_in_this_transaction(doc) -> bool:
@@ -87,24 +97,35 @@ def _forget_marked_documents() -> None:
 
 
 def mark_record(
-	salesforce_object: str, salesforce_id: str, doctype: str | None = None, docname: str | None = None
+	salesforce_object: str,
+	salesforce_id: str,
+	doctype: str | None = None,
+	docname: str | None = None,
+	*,
+	rewrite: bool = True,
 ) -> None:
-	"""Record that one Salesforce record needs refreshing, and ask for a flush after commit."""
+	"""Record that one Salesforce record needs refreshing, and ask for a flush after commit.
+
+	With `rewrite`, every mapped field is sent again, not only those changed since the last write:
+	a person (or a reconciliation) who asks for a record to be written again has seen Salesforce
+	hold something else. Document events pass False.
+	"""
 	key = outbox_key(salesforce_object, salesforce_id)
 	# a plain read, which locks nothing: an update of a key that is not there yet would lock the
 	# index gap, and two submits inserting into one gap deadlock
 	existing = frappe.db.sql(f"select name from `tab{SYNC_LOG}` where outbox_key = %s", key)
 	if existing:
-		_touch(existing[0][0], doctype, docname)
+		_touch(existing[0][0], doctype, docname, rewrite)
 	else:
-		_insert_or_touch(key, salesforce_object, salesforce_id, doctype, docname)
+		_insert_or_touch(key, salesforce_object, salesforce_id, doctype, docname, rewrite)
 	request_flush()
 
 
-def _touch(name: str, doctype: str | None, docname: str | None) -> None:
+def _touch(name: str, doctype: str | None, docname: str | None, rewrite: bool) -> None:
 	frappe.db.sql(
 		_TOUCH,
 		{
+			"rewrite": int(rewrite),
 			"name": name,
 			"now": now_datetime(),
 			"user": frappe.session.user,
@@ -114,7 +135,9 @@ def _touch(name: str, doctype: str | None, docname: str | None) -> None:
 	)
 
 
-def _insert_or_touch(key: str, salesforce_object: str, salesforce_id: str, doctype, docname) -> None:
+def _insert_or_touch(
+	key: str, salesforce_object: str, salesforce_id: str, doctype, docname, rewrite: bool
+) -> None:
 	log = frappe.get_doc(
 		{
 			"doctype": SYNC_LOG,
@@ -137,7 +160,7 @@ def _insert_or_touch(key: str, salesforce_object: str, salesforce_id: str, docty
 		log.insert(ignore_permissions=True)
 	except frappe.UniqueValidationError:
 		frappe.db.rollback(save_point=savepoint)
-		_touch(frappe.db.get_value(SYNC_LOG, {"outbox_key": key}), doctype, docname)
+		_touch(frappe.db.get_value(SYNC_LOG, {"outbox_key": key}), doctype, docname, rewrite)
 
 
 def request_flush() -> None:
@@ -177,8 +200,15 @@ def on_sync_log_change(doc, method=None) -> None:
 	if doc.direction != OUTBOUND or doc.status != QUEUED:
 		return
 
+	# a person asked for this record again: send every field, whatever was written last
 	doc.db_set(
-		{"status": PENDING, "pending_since": now_datetime(), "next_retry_at": None, "attempts": 0},
+		{
+			"status": PENDING,
+			"pending_since": now_datetime(),
+			"next_retry_at": None,
+			"attempts": 0,
+			"last_written": None,
+		},
 		update_modified=True,
 	)
 	request_flush()
@@ -188,7 +218,7 @@ def on_sync_log_change(doc, method=None) -> None:
 
 STATE_LABELS = {
 	PENDING: ("Pending", "orange"),
-	"Processing": ("Pending", "orange"),
+	PROCESSING: ("Pending", "orange"),
 	SUCCESS: ("Synced", "green"),
 	SKIPPED: ("Synced", "green"),
 	FAILED: ("Failed", "red"),
