@@ -42,17 +42,17 @@ class TestSalesforceFieldCheck(SalesforceOrgTestCase):
 
 	def test_a_field_hidden_from_the_integration_user_cannot_be_saved(self):
 		account = self.org.sobject("Account")
-		hidden = account.fields.pop("website")
+		hidden = account.fields.pop("accountnumber")
 		try:
 			mapping = unsaved_mapping(
-				"Account", "Customer", [("Name", "customer_name"), ("Website", "website")]
+				"Account", "Customer", [("Name", "customer_name"), ("AccountNumber", "customer_details")]
 			)
 			with self.assertRaises(frappe.ValidationError) as raised:
 				mapping.save()
 		finally:
-			account.fields["website"] = hidden
+			account.fields["accountnumber"] = hidden
 
-		self.assertIn("Website", str(raised.exception))
+		self.assertIn("AccountNumber", str(raised.exception))
 
 	def test_visible_fields_and_parent_paths_are_saved(self):
 		mapping = unsaved_mapping(
@@ -72,6 +72,31 @@ class TestSalesforceFieldCheck(SalesforceOrgTestCase):
 			mapping.save()
 
 		self.assertIn("Opportunity has no relationship Partner", str(raised.exception))
+
+	def test_a_saved_row_the_org_lacks_does_not_stop_an_edit_of_another_row(self):
+		# the local org has one currency, so it has no CurrencyIsoCode, which the default sheet maps
+		self.assertIsNone(self.org.sobject("Opportunity").fields.get("currencyisocode"))
+		frappe.clear_messages()
+
+		mapping = frappe.get_doc(FIELD_MAPPING, "Opportunity to Quotation")
+		mapping.append("rows", {"salesforce_field": "CloseDate", "erpnext_field": "valid_till"})
+		mapping.save()
+
+		saved = frappe.get_doc(FIELD_MAPPING, "Opportunity to Quotation")
+		self.assertIn("valid_till", [row.erpnext_field for row in saved.rows])
+		warnings = " ".join(message.get("message", "") for message in frappe.get_message_log())
+		self.assertIn("CurrencyIsoCode", warnings)
+		self.assertIn("map nothing", warnings)
+
+	def test_a_new_row_the_org_lacks_is_refused_even_beside_a_tolerated_one(self):
+		mapping = frappe.get_doc(FIELD_MAPPING, "Opportunity to Quotation")
+		mapping.append("rows", {"salesforce_field": "Delivery_Terms__c", "erpnext_field": "terms"})
+
+		with self.assertRaises(frappe.ValidationError) as raised:
+			mapping.save()
+
+		self.assertIn("Delivery_Terms__c", str(raised.exception))
+		self.assertNotIn("CurrencyIsoCode", str(raised.exception))
 
 	def test_the_form_says_fields_are_checked(self):
 		note = frappe.get_doc(FIELD_MAPPING, "Account to Customer").salesforce_check_note()

@@ -67,20 +67,57 @@ class SalesforceFieldMapping(Document):
 			)
 			return
 
-		problems = [
-			_("Row {0}: {1} ({2})").format(
-				row.idx, frappe.bold(row.salesforce_field), invisible[row.salesforce_field]
-			)
+		# a row saved before is only warned about: the default sheet names fields an org may lack
+		# (CurrencyIsoCode outside multi-currency orgs, custom fields not created yet), and an admin
+		# who edits another row must not have to delete those first
+		saved_fields = self._saved_salesforce_fields()
+		refused = [
+			row
 			for row in self.rows
-			if row.salesforce_field in invisible
+			if row.salesforce_field in invisible and row.salesforce_field not in saved_fields
 		]
-		if problems:
+		tolerated = [
+			row
+			for row in self.rows
+			if row.salesforce_field in invisible and row.salesforce_field in saved_fields
+		]
+		if tolerated:
+			frappe.msgprint(
+				self._tolerated_note() + "<br>" + "<br>".join(self._describe_rows(tolerated, invisible)),
+				title=_("Salesforce Fields Not Found"),
+				indicator="orange",
+			)
+		if refused:
 			frappe.throw(
 				_("The Salesforce integration user cannot see these fields:")
 				+ "<br>"
-				+ "<br>".join(problems),
+				+ "<br>".join(self._describe_rows(refused, invisible)),
 				title=_("Unknown Salesforce Fields"),
 			)
+
+	def _tolerated_note(self) -> str:
+		if self.direction == ERPNEXT_TO_SALESFORCE:
+			return _(
+				"Saved, but the integration user cannot see these Salesforce fields, so Salesforce will "
+				"refuse the records written with them until the fields exist and are editable:"
+			)
+		return _(
+			"Saved, but the integration user cannot see these Salesforce fields, so their rows map "
+			"nothing until the fields exist and are visible:"
+		)
+
+	def _saved_salesforce_fields(self) -> set[str]:
+		before = self.get_doc_before_save()
+		return {row.salesforce_field for row in before.rows} if before else set()
+
+	@staticmethod
+	def _describe_rows(rows, invisible: dict[str, str]) -> list[str]:
+		return [
+			_("Row {0}: {1} ({2})").format(
+				row.idx, frappe.bold(row.salesforce_field), invisible[row.salesforce_field]
+			)
+			for row in rows
+		]
 
 	@frappe.whitelist()
 	def salesforce_check_note(self):
