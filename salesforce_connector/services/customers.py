@@ -1,12 +1,14 @@
 """A Salesforce Lead, Account or Contact becomes an ERPNext Customer with its Contact and Address."""
 
+from dataclasses import dataclass
+
 import frappe
 from frappe.query_builder import DocType
 
 from salesforce_connector.constants import NEEDS_REVIEW, SUCCESS
 from salesforce_connector.core.errors import ConnectorError
 from salesforce_connector.core.mapping import MappedRecord
-from salesforce_connector.core.matching import REVIEW, MatchCandidate, decide_customer_match
+from salesforce_connector.core.matching import REVIEW, MatchCandidate, MatchDecision, decide_customer_match
 from salesforce_connector.core.salesforce_ids import same_salesforce_id
 from salesforce_connector.services import record_lock
 from salesforce_connector.services.mappings import map_to, mark_synced, plan_for
@@ -31,7 +33,20 @@ def sync_customer(salesforce_object: str, record: dict) -> Outcome:
 		return _sync_customer(salesforce_object, record)
 
 
-def _sync_customer(salesforce_object: str, record: dict) -> Outcome:
+@dataclass(frozen=True)
+class CustomerPlan:
+	"""What a Lead or Account maps to and which Customer it is, before anything is written."""
+
+	customer_values: MappedRecord
+	contact_values: MappedRecord
+	address_values: MappedRecord
+	decision: MatchDecision
+	account_id: str | None
+	joins_account: bool = False
+
+
+def plan_customer(salesforce_object: str, record: dict) -> CustomerPlan:
+	"""Map the record and find its Customer; processing and Preview both start here."""
 	customer_values = map_to(salesforce_object, "Customer", record)
 	contact_values = map_to(salesforce_object, "Contact", record)
 	address_values = map_to(salesforce_object, "Address", record)
@@ -40,13 +55,30 @@ def _sync_customer(salesforce_object: str, record: dict) -> Outcome:
 	decision = decide_customer_match(
 		_lookups(customer_values, contact_values, address_values), salesforce_account_id=account_id
 	)
-	if decision.action == REVIEW:
-		return Outcome(NEEDS_REVIEW, reason=f"Not linked: {decision.reason}. Merge or link them, then retry.")
-
-	if decision.customer and _account_already_owns(decision.customer, salesforce_object, account_id):
+	joins_account = (
+		decision.action != REVIEW
+		and bool(decision.customer)
+		and _account_already_owns(decision.customer, salesforce_object, account_id)
+	)
+	if joins_account:
 		# A Lead converted into an Account that is already a Customer brings a person, not a company:
 		# the Account keeps its name, GSTIN and billing address.
 		customer_values, address_values = _only_ids(customer_values), MappedRecord()
+	return CustomerPlan(customer_values, contact_values, address_values, decision, account_id, joins_account)
+
+
+def _sync_customer(salesforce_object: str, record: dict) -> Outcome:
+	plan = plan_customer(salesforce_object, record)
+	decision = plan.decision
+	if decision.action == REVIEW:
+		return Outcome(NEEDS_REVIEW, reason=f"Not linked: {decision.reason}. Merge or link them, then retry.")
+
+	customer_values, contact_values, address_values = (
+		plan.customer_values,
+		plan.contact_values,
+		plan.address_values,
+	)
+	account_id = plan.account_id
 	if decision.customer:
 		customer, customer_plan = _update_customer(decision.customer, customer_values)
 	else:

@@ -17,15 +17,9 @@ from frappe import _
 from salesforce_connector.constants import QUOTATION_OPPORTUNITY_FIELD, SYNC_LOG
 from salesforce_connector.core.errors import ConnectorError, MappingError
 from salesforce_connector.core.mapping import MappedRecord, map_record, plan_update
-from salesforce_connector.core.matching import REVIEW, decide_customer_match
+from salesforce_connector.core.matching import REVIEW
 from salesforce_connector.core.transforms import TransformResult
-from salesforce_connector.services.customers import (
-	_account_already_owns,
-	_address_key,
-	_find_contact,
-	_lookups,
-	_only_ids,
-)
+from salesforce_connector.services.customers import _address_key, _find_contact, plan_customer
 from salesforce_connector.services.mappings import (
 	ERPNEXT_TRANSFORMS,
 	document_version,
@@ -134,20 +128,19 @@ def _preview_account(preview: Preview, record: dict, client) -> None:
 
 def _preview_customer(preview: Preview, salesforce_object: str, record: dict) -> str | None:
 	"""The Customer, Contact and Address a Lead or Account becomes; returns the Customer's name."""
-	customer_values = map_to(salesforce_object, "Customer", record)
-	contact_values = map_to(salesforce_object, "Contact", record)
-	address_values = map_to(salesforce_object, "Address", record)
-
-	account_id = customer_values.values.get("salesforce_account_id")
-	decision = decide_customer_match(
-		_lookups(customer_values, contact_values, address_values), salesforce_account_id=account_id
-	)
+	plan = plan_customer(salesforce_object, record)
+	decision = plan.decision
 	if decision.action == REVIEW:
 		preview.notes.append(_("Needs Review: {0}").format(decision.reason))
 		return None
 
-	if decision.customer and _account_already_owns(decision.customer, salesforce_object, account_id):
-		customer_values, address_values = _only_ids(customer_values), MappedRecord()
+	customer_values, contact_values, address_values = (
+		plan.customer_values,
+		plan.contact_values,
+		plan.address_values,
+	)
+	account_id = plan.account_id
+	if plan.joins_account:
 		preview.notes.append(_("The Lead joins its Account's Customer, which keeps its name and address."))
 
 	customer = frappe.get_doc("Customer", decision.customer) if decision.customer else None
