@@ -6,12 +6,14 @@
 #   BENCH_DIR=/srv/bench scripts/dev-bench.sh
 #
 # Needs Debian or Ubuntu, Python 3.10+, Node 18+, and sudo or root. FRAPPE_REPO and ERPNEXT_REPO
-# may name other clones (a local path or URL) of the version-15 branches.
+# may name other clones (a local path or URL) of the version-15 branches. INDIA_COMPLIANCE=1 adds
+# India Compliance (INDIA_COMPLIANCE_REPO) and a third site, ic.localhost, for its tests.
 set -euo pipefail
 
 BENCH_DIR=${BENCH_DIR:-$HOME/frappe-bench}
 FRAPPE_REPO=${FRAPPE_REPO:-https://github.com/frappe/frappe}
 ERPNEXT_REPO=${ERPNEXT_REPO:-https://github.com/frappe/erpnext}
+INDIA_COMPLIANCE_REPO=${INDIA_COMPLIANCE_REPO:-https://github.com/resilient-tech/india-compliance}
 BRANCH=${BRANCH:-version-15}
 DB_ROOT_PASSWORD=${DB_ROOT_PASSWORD:-root}
 ADMIN_PASSWORD=${ADMIN_PASSWORD:-admin}
@@ -70,8 +72,22 @@ make_site() {
 	cd "$BENCH_DIR"
 	if [ ! -d "sites/$site" ]; then
 		bench new-site "$site" --db-root-password "$DB_ROOT_PASSWORD" --admin-password "$ADMIN_PASSWORD" --install-app erpnext
+		# ERPNext's test setup (company, fiscal year, defaults) that the site tests expect
+		[ "$site" = dev.localhost ] || bench --site "$site" execute erpnext.setup.utils.before_tests
 	fi
 	bench --site "$site" install-app salesforce_connector || bench --site "$site" migrate
+}
+
+make_india_compliance_site() {
+	cd "$BENCH_DIR"
+	[ -d apps/india_compliance ] || bench get-app --branch "$BRANCH" "$INDIA_COMPLIANCE_REPO"
+	if [ ! -d sites/ic.localhost ]; then
+		bench new-site ic.localhost --db-root-password "$DB_ROOT_PASSWORD" --admin-password "$ADMIN_PASSWORD" --install-app erpnext
+		bench --site ic.localhost execute erpnext.setup.utils.before_tests
+		bench --site ic.localhost install-app india_compliance
+	fi
+	bench --site ic.localhost install-app salesforce_connector || bench --site ic.localhost migrate
+	bench --site ic.localhost set-config allow_tests true
 }
 
 install_system_packages
@@ -86,4 +102,5 @@ sed -i '/^$/d' sites/apps.txt
 make_site dev.localhost
 make_site test.localhost
 bench --site test.localhost set-config allow_tests true
+[ "${INDIA_COMPLIANCE:-0}" = 1 ] && make_india_compliance_site
 echo "Bench ready in $BENCH_DIR. Start it with: cd $BENCH_DIR && bench start"
