@@ -344,3 +344,16 @@ def test_id_greater_than_compares_case_sensitively(org):
 	]
 
 	assert later == made[150:]
+
+
+@pytest.mark.parametrize(
+	"literal",
+	["2024-02-30", "2024-13-01", "2024-00-10", "2024-06-30T25:00:00Z", "2024-06-31T10:00:00Z"],
+)
+def test_impossible_date_literal_is_malformed_query_not_a_server_error(raw, literal):
+	field = "CreatedDate" if "T" in literal else "CloseDate"
+	answer = raw.call("GET", "query", params={"q": f"SELECT Id FROM Opportunity WHERE {field} = {literal}"})
+
+	assert answer.status_code == 400
+	assert answer.json()[0]["errorCode"] == "MALFORMED_QUERY"
+	assert literal in answer.json()[0]["message"]

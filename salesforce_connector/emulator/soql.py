@@ -75,11 +75,18 @@ def _token_value(kind: str, raw: str):
 		return _unescape(raw[1:-1])
 	if kind == "number":
 		return float(raw) if "." in raw else int(raw)
-	if kind == "date":
-		return date.fromisoformat(raw)
-	if kind == "datetime":
-		return parse_datetime(raw)
+	if kind in ("date", "datetime"):
+		return _moment(kind, raw)
 	return raw
+
+
+def _moment(kind: str, raw: str):
+	# a literal shaped like a date yet naming no day (2024-02-30, month 13, hour 25) is refused by
+	# the parser, before any field is looked at
+	try:
+		return date.fromisoformat(raw) if kind == "date" else parse_datetime(raw)
+	except ValueError:
+		raise malformed(f"Invalid {kind}: {raw}") from None
 
 
 def _unescape(body: str) -> str:
