@@ -357,3 +357,21 @@ def test_impossible_date_literal_is_malformed_query_not_a_server_error(raw, lite
 	assert answer.status_code == 400
 	assert answer.json()[0]["errorCode"] == "MALFORMED_QUERY"
 	assert literal in answer.json()[0]["message"]
+
+
+@pytest.mark.parametrize(
+	"condition",
+	["(" * 3000 + "Name = 'x'" + ")" * 3000, "NOT " * 3000 + "Name = 'x'"],
+	ids=["parentheses", "not"],
+)
+def test_hostile_nesting_is_malformed_query_not_a_server_error(raw, condition):
+	answer = raw.call("GET", "query", params={"q": f"SELECT Id FROM Account WHERE {condition}"})
+
+	assert answer.status_code == 400
+	assert answer.json()[0]["errorCode"] == "MALFORMED_QUERY"
+
+
+def test_nesting_up_to_the_cap_is_still_evaluated(org, catalogue):
+	condition = "(" * 100 + "BillingCity = 'Pune'" + ")" * 100
+
+	assert names(org, f"SELECT Name FROM Account WHERE {condition}") == ["Shakti Fabricators"]

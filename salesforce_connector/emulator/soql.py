@@ -36,6 +36,7 @@ TOKEN_PATTERN = re.compile(
 STRING_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "'": "'", '"': '"', "\\": "\\"}
 # TODO: semi-joins (Id IN (SELECT ...)), aggregates other than COUNT(), GROUP BY, TYPEOF and date
 # literals such as TODAY or LAST_N_DAYS:n are refused as MALFORMED_QUERY — no caller sends them yet
+MAX_NESTING = 100
 UNKNOWN_COLUMN_HINT = (
 	"If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. "
 	"Please reference your WSDL or the describe call for the appropriate names."
@@ -184,6 +185,7 @@ class Parser:
 		self.text = text
 		self.tokens = tokenize(text)
 		self.index = 0
+		self.depth = 0
 
 	# token helpers
 
@@ -317,12 +319,23 @@ class Parser:
 
 	def negation(self):
 		if self.accept_keyword("not"):
-			return Negation(self.negation())
+			return Negation(self.nested(self.negation))
 		if self.accept_punct("("):
-			inner = self.disjunction()
+			inner = self.nested(self.disjunction)
 			self.expect_punct(")")
 			return inner
 		return self.condition()
+
+	def nested(self, rule):
+		# each NOT or parenthesis is one more level of recursion here and in the evaluator; without
+		# a cap, a few thousand of them exhaust the stack and the answer would be a 500
+		if self.depth >= MAX_NESTING:
+			raise malformed(f"conditions nested more than {MAX_NESTING} levels deep")
+		self.depth += 1
+		try:
+			return rule()
+		finally:
+			self.depth -= 1
 
 	def condition(self):
 		path = self.field_path()
