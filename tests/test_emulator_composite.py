@@ -175,6 +175,29 @@ def test_collection_of_more_than_200_records_is_refused(sf):
 	assert raised.value.content[0]["errorCode"] == "EXCEEDED_ID_LIMIT"
 
 
+@pytest.mark.parametrize(
+	"record",
+	[
+		7,
+		"Account",
+		None,
+		["Account"],
+		{"attributes": "Account", "Name": "X"},
+		{"attributes": [], "Name": "X"},
+	],
+)
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_collection_record_that_is_not_an_object_is_refused_and_nothing_written(sf, org, method, record):
+	good = {"attributes": {"type": "Account"}, "Name": "Good"}
+
+	with pytest.raises(SalesforceMalformedRequest) as raised:
+		collection(sf, method, [good, record], all_or_none=False)
+
+	assert raised.value.status == 400
+	assert raised.value.content[0]["errorCode"] == "JSON_PARSER_ERROR"
+	assert org.rows("Account") == []
+
+
 def test_collection_delete_by_ids(sf, org):
 	keep, remove = org.create("Account", {"Name": "Keep"}), org.create("Account", {"Name": "Remove"})
 

@@ -463,6 +463,7 @@ class DataApi:
 		records = body.get("records")
 		if not isinstance(records, list):
 			raise ApiError(400, "JSON_PARSER_ERROR", "records is required")
+		_require_record_objects(records)
 		if len(records) > COLLECTION_LIMIT:
 			raise ApiError(
 				400,
@@ -568,6 +569,18 @@ class DataApi:
 
 class _RollBack(Exception):
 	pass
+
+
+def _require_record_objects(records: list) -> None:
+	# a record that is not an object (or whose attributes are not) cannot be read as an sObject
+	# at all, so the whole call is refused, as a body that does not parse is
+	for index, record in enumerate(records):
+		if not isinstance(record, dict) or not isinstance(record.get("attributes", {}), dict | None):
+			raise ApiError(
+				400,
+				"JSON_PARSER_ERROR",
+				f"records[{index}] must be a JSON object with an attributes object, not {record!r}"[:300],
+			)
 
 
 def _record_id(record) -> str | None:
