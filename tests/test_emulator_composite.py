@@ -106,6 +106,25 @@ def test_composite_with_more_than_25_subrequests_is_refused(sf, org):
 	assert org.rows("Account") == []
 
 
+@pytest.mark.parametrize(
+	"bad",
+	[
+		7,
+		{"method": "POST", "url": 7, "referenceId": "b"},
+		{"method": ["GET"], "url": "/services/data/v59.0/limits", "referenceId": "b"},
+		{"method": "GET", "url": "/services/data/v59.0/limits", "referenceId": ["b"]},
+	],
+	ids=["number", "url", "method", "reference"],
+)
+def test_composite_subrequest_that_cannot_be_routed_is_refused_and_nothing_runs(sf, org, bad):
+	with pytest.raises(SalesforceMalformedRequest) as raised:
+		composite(sf, [account_request("a"), bad])
+
+	assert raised.value.status == 400
+	assert raised.value.content[0]["errorCode"] == "JSON_PARSER_ERROR"
+	assert org.rows("Account") == []
+
+
 # sObject Collections
 
 

@@ -341,6 +341,7 @@ class DataApi:
 			raise ApiError(
 				400, "LIMIT_EXCEEDED", f"Composite request can't have more than {COMPOSITE_LIMIT} subrequests"
 			)
+		_require_subrequest_objects(subrequests)
 		return Response.of_json(
 			200, {"compositeResponse": self.run_composite(call, subrequests, bool(body.get("allOrNone")))}
 		)
@@ -569,6 +570,20 @@ class DataApi:
 
 class _RollBack(Exception):
 	pass
+
+
+def _require_subrequest_objects(subrequests: list) -> None:
+	# method, url and referenceId are text in the composite request body; anything else cannot be
+	# routed or referred to, so the whole request is refused before any subrequest runs
+	for index, sub in enumerate(subrequests):
+		if not isinstance(sub, dict) or any(
+			not isinstance(sub.get(key, ""), str) for key in ("method", "url", "referenceId")
+		):
+			raise ApiError(
+				400,
+				"JSON_PARSER_ERROR",
+				f"compositeRequest[{index}] must be an object whose method, url and referenceId are text",
+			)
 
 
 def _require_record_objects(records: list) -> None:
