@@ -375,3 +375,15 @@ def test_nesting_up_to_the_cap_is_still_evaluated(org, catalogue):
 	condition = "(" * 100 + "BillingCity = 'Pune'" + ")" * 100
 
 	assert names(org, f"SELECT Name FROM Account WHERE {condition}") == ["Shakti Fabricators"]
+
+
+def test_offset_beyond_2000_is_number_outside_valid_range(raw):
+	answer = raw.call("GET", "query", params={"q": "SELECT Id FROM Account ORDER BY Id LIMIT 10 OFFSET 2001"})
+
+	assert answer.status_code == 400
+	assert answer.json()[0]["errorCode"] == "NUMBER_OUTSIDE_VALID_RANGE"
+
+
+def test_offset_of_2000_and_offset_past_the_last_row_answer_no_records(org, catalogue):
+	assert run(org, "SELECT Id FROM Account ORDER BY Id OFFSET 2000") == []
+	assert run(org, "SELECT Id FROM Account ORDER BY Id LIMIT 5 OFFSET 3") == []

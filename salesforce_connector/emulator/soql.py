@@ -37,6 +37,7 @@ STRING_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "'": "'
 # TODO: semi-joins (Id IN (SELECT ...)), aggregates other than COUNT(), GROUP BY, TYPEOF and date
 # literals such as TODAY or LAST_N_DAYS:n are refused as MALFORMED_QUERY — no caller sends them yet
 MAX_NESTING = 100
+MAX_OFFSET = 2000
 UNKNOWN_COLUMN_HINT = (
 	"If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. "
 	"Please reference your WSDL or the describe call for the appropriate names."
@@ -250,8 +251,16 @@ class Parser:
 		if self.accept_keyword("limit"):
 			query.limit = self.whole_number()
 		if self.accept_keyword("offset"):
-			query.offset = self.whole_number()
+			query.offset = self.offset()
 		return query
+
+	def offset(self) -> int:
+		# "The maximum offset is 2,000 rows. Requesting an offset greater than 2,000 results in a
+		# NUMBER_OUTSIDE_VALID_RANGE error." (SOQL and SOSL Reference, "OFFSET")
+		value = self.whole_number()
+		if value > MAX_OFFSET:
+			raise ApiError(400, "NUMBER_OUTSIDE_VALID_RANGE", f"Maximum SOQL offset allowed is {MAX_OFFSET}")
+		return value
 
 	def select_list(self) -> tuple[list, bool]:
 		if self.is_keyword("count"):
