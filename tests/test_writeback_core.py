@@ -72,6 +72,23 @@ def test_an_18_character_id_keeps_its_first_15_and_recomputes_the_suffix():
 	assert id_18("006000000000001xyz") == "006000000000001AAA"
 
 
+@pytest.mark.parametrize("mangle", [str.upper, str.lower], ids=["upper", "lower"])
+def test_an_18_character_id_that_lost_its_case_gets_it_back_from_its_suffix(mangle):
+	real = emulator_ids.to_18("0018e0000Hf8cR0")
+
+	assert id_18(mangle(real)) == real
+	assert outbox_key("Account", mangle(real)) == outbox_key("Account", real)
+
+
+def test_an_upper_cased_account_id_is_written_back_to_its_own_record(client, org):
+	account = org.create("Account", {"Name": "Kaveri Textiles"})
+
+	results = client.update_records("Account", [{"Id": id_18(account.upper()), "Phone": "+914422334455"}])
+
+	assert results[0].success, results[0].errors
+	assert org.get("Account", account)["Phone"] == "+914422334455"
+
+
 @pytest.mark.parametrize("bad", ["", "006", "006000000000001AA", "00600000000000!", None, 6])
 def test_id_18_refuses_what_is_not_an_id(bad):
 	with pytest.raises(ValueError):

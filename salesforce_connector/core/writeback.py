@@ -52,11 +52,36 @@ def id_18(record_id: str) -> str:
 		raise ValueError(f"not a Salesforce Id: {record_id!r}")
 
 	id15 = record_id[:15]
+	if len(record_id) == 18:
+		# an 18-character Id that lost its case (upper-cased in a spreadsheet, pasted in lower case)
+		# still names its record: the suffix records which letters are capitals, and Salesforce only
+		# accepts the Id in that case
+		id15 = _case_from_suffix(id15, record_id[15:]) or id15
+	return id15 + _case_suffix(id15)
+
+
+def _case_suffix(id15: str) -> str:
 	suffix = ""
 	for start in (0, 5, 10):
 		bits = sum(1 << position for position, char in enumerate(id15[start : start + 5]) if char.isupper())
 		suffix += _CHECKSUM_ALPHABET[bits]
-	return id15 + suffix
+	return suffix
+
+
+def _case_from_suffix(id15: str, suffix: str) -> str | None:
+	"""The fifteen characters in the case the suffix records, or None when it records no possible case
+	(a capital where there is a digit: a made-up suffix, not a lost case)."""
+	restored = ""
+	for chunk, code in enumerate(suffix.upper()):
+		if code not in _CHECKSUM_ALPHABET:
+			return None
+		bits = _CHECKSUM_ALPHABET.index(code)
+		for position, char in enumerate(id15[chunk * 5 : chunk * 5 + 5]):
+			capital = bool(bits >> position & 1)
+			if capital and not char.isalpha():
+				return None
+			restored += char.upper() if capital else char.lower()
+	return restored
 
 
 def outbox_key(salesforce_object: str, record_id: str) -> str:
