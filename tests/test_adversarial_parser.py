@@ -110,6 +110,20 @@ def test_second_notifications_element_is_refused_not_ignored():
 		parse_outbound_message(body.encode())
 
 
+@pytest.mark.parametrize(
+	"fields",
+	[
+		"<sf:Id>001000000000002AAA</sf:Id>",
+		"<sf:Name>Kaveri Textiles</sf:Name><sf:Name>Someone Else</sf:Name>",
+		'<sf:Name>Kaveri Textiles</sf:Name><x:Name xmlns:x="urn:other">Someone Else</x:Name>',
+	],
+	ids=["second-id", "second-name", "name-from-another-namespace"],
+)
+def test_field_repeated_in_one_record_is_malformed_not_last_one_wins(fields):
+	with pytest.raises(MalformedMessageError, match="appears twice"):
+		parse_outbound_message(envelope(notification(fields)).encode())
+
+
 def test_one_hundred_notifications_are_accepted():
 	notifications = "".join(notification(notification_id=f"04l{i:015d}") for i in range(100))
 

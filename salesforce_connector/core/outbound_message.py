@@ -254,6 +254,10 @@ def _sobject_fields(sobject: Element, notification_id: str) -> dict[str, str | N
 			raise MalformedMessageError(
 				f"Notification {notification_id}: field {name} holds elements, not a value."
 			)
+		if name in fields:
+			# Salesforce writes each selected field once; with two, which one wins would be a guess,
+			# and a second Id would move the change onto another record
+			raise MalformedMessageError(f"Notification {notification_id}: field {name} appears twice.")
 		if child.get(f"{{{XSI_NS}}}nil") == "true":
 			fields[name] = None
 		else:
