@@ -46,7 +46,7 @@ from salesforce_connector.services.api_records import (
 	outcome_of,
 	version_handled,
 )
-from salesforce_connector.services.settings import get_salesforce_client
+from salesforce_connector.services.settings import shared_salesforce_client
 from salesforce_connector.tasks.inbound import process_sync_log
 
 RUNNING, STOPPED, COMPLETED = "Running", "Stopped", "Completed"
@@ -159,7 +159,15 @@ def start_backfill(request: BackfillRequest, progress: Progress | None = None) -
 	if request.limit is not None and request.limit < 1:
 		raise SelectionError("--limit must be 1 or more.")
 
-	client = get_salesforce_client()
+	with shared_salesforce_client() as client:
+		state = _new_run_state(request, client)
+		with _object_lock(request.salesforce_object):
+			if not request.dry_run:
+				state.name = _insert_run(state, request)
+			return _execute(state, client, progress, dry_run=request.dry_run)
+
+
+def _new_run_state(request: BackfillRequest, client) -> RunState:
 	selection = build_selection(
 		request.salesforce_object,
 		client.describe(request.salesforce_object),
@@ -172,18 +180,13 @@ def start_backfill(request: BackfillRequest, progress: Progress | None = None) -
 	expected = client.count("{soql:literal}", soql=selection.count_query())
 	if request.limit is not None:
 		expected = min(expected, request.limit)
-	state = RunState(
+	return RunState(
 		request.salesforce_object,
 		selection,
 		BULK if expected > request.bulk_threshold else REST,
 		expected,
 		request.limit,
 	)
-
-	with _object_lock(request.salesforce_object):
-		if not request.dry_run:
-			state.name = _insert_run(state, request)
-		return _execute(state, client, progress, dry_run=request.dry_run)
 
 
 def resume_backfill(salesforce_object: str, progress: Progress | None = None) -> BackfillResult:
@@ -197,8 +200,7 @@ def resume_backfill(salesforce_object: str, progress: Progress | None = None) ->
 	if not name:
 		raise SelectionError(f"There is no unfinished backfill of {salesforce_object} to resume.")
 
-	with _object_lock(salesforce_object):
-		client = get_salesforce_client()
+	with _object_lock(salesforce_object), shared_salesforce_client() as client:
 		state = _state_of_run(frappe.get_doc(BACKFILL_RUN, name), client)
 		frappe.db.set_value(
 			BACKFILL_RUN, name, {"status": RUNNING, "stop_reason": None}, update_modified=False
@@ -221,23 +223,24 @@ def retry_failures(run_name: str, progress: Progress | None = None) -> BackfillR
 	)
 	counts, failures = Counts(), []
 	progress.start(len(rows), counts)
-	for row in rows:
-		outcome, status, error = _retry_row(row.sync_log)
-		frappe.db.set_value(BACKFILL_FAILURE, row.name, {"status": status, "error": error})
-		frappe.db.commit()  # nosemgrep: each retried row is kept as it finishes
-		counts.add(outcome)
-		if outcome == "failed":
-			failures.append(
-				{
-					"salesforce_id": row.salesforce_id,
-					"sync_log": row.sync_log,
-					"status": status,
-					"error": error,
-				}
-			)
-		progress.update(counts)
+	with shared_salesforce_client():
+		for row in rows:
+			_retry_failure(row, counts, failures)
+			progress.update(counts)
 	progress.finish(counts)
 	return BackfillResult(run_name, COMPLETED, counts, failures=failures)
+
+
+def _retry_failure(row, counts: Counts, failures: list[dict]) -> None:
+	outcome, status, error = _retry_row(row.sync_log)
+	frappe.db.set_value(BACKFILL_FAILURE, row.name, {"status": status, "error": error})
+	frappe.db.commit()  # nosemgrep: each retried row is kept as it finishes
+
+	counts.add(outcome)
+	if outcome == "failed":
+		failures.append(
+			{"salesforce_id": row.salesforce_id, "sync_log": row.sync_log, "status": status, "error": error}
+		)
 
 
 # the loop
@@ -508,12 +511,10 @@ def _count_retryable(state: RunState, failure: dict | None) -> None:
 
 
 def _check_budget(client) -> None:
-	"""Ask Salesforce for the day's usage and stop while there is still room for urgent work.
+	"""Stop while there is still room in the day's API budget for urgent work.
 
-	The job's own clients make most of the calls, so the usage this client saw is stale; a one-call
-	count brings a fresh Sforce-Limit-Info header.
+	The jobs share this run's client, so the usage it last read from Sforce-Limit-Info is current.
 	"""
-	client.count("SELECT COUNT() FROM Organization")
 	client.ensure_budget()
 
 

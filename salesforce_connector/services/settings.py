@@ -1,5 +1,7 @@
 """Settings as the rest of the Frappe layer needs them, with ERPNext's own defaults behind blanks."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import frappe
@@ -46,8 +48,12 @@ def connector_defaults() -> ConnectorDefaults:
 
 
 def get_salesforce_client():
-	"""The one Salesforce client of the app, built from Settings."""
+	"""The one Salesforce client of the app, built from Settings (or the one a long run shares)."""
 	from salesforce_connector.core.client import ClientSettings, SalesforceClient
+
+	shared = getattr(frappe.local, "shared_salesforce_client", None)
+	if shared is not None:
+		return shared
 
 	settings = frappe.get_cached_doc(SETTINGS)
 	return SalesforceClient(
@@ -66,6 +72,26 @@ def get_salesforce_client():
 			max_daily_share=(settings.max_daily_api_share or 80) / 100,
 		)
 	)
+
+
+@contextmanager
+def shared_salesforce_client() -> Iterator:
+	"""Within the block, every part of the app that asks for a client gets the same logged-in one.
+
+	A backfill hands each record to the same job a notification gets, and the job builds its own
+	client; over thousands of records that is a login and the same describes again for every one.
+	An expired token is renewed by the client itself, once per call, so a long run keeps working.
+	"""
+	outer = getattr(frappe.local, "shared_salesforce_client", None)
+	if outer is not None:
+		yield outer
+		return
+
+	frappe.local.shared_salesforce_client = get_salesforce_client()
+	try:
+		yield frappe.local.shared_salesforce_client
+	finally:
+		frappe.local.shared_salesforce_client = None
 
 
 def _first_company() -> str | None:
