@@ -240,23 +240,30 @@ commands.append(salesforce_backfill)
 	"--fix", is_flag=True, help="Apply the safe fixes: canonical state, E.164 phone, upper-cased GSTIN."
 )
 @click.option("--customer", "customers", multiple=True, help="Audit only this customer (repeat for more).")
+@click.option(
+	"--salesforce",
+	is_flag=True,
+	help="Also read the org's Accounts and open Leads over the API and audit them (never fixed from here).",
+)
 @click.option("--tsv", is_flag=True, help="Print tab-separated values instead of an aligned table.")
 @pass_context
-def salesforce_audit(context, fix: bool, customers: tuple[str, ...], tsv: bool):
+def salesforce_audit(context, fix: bool, customers: tuple[str, ...], salesforce: bool, tsv: bool):
 	"""List invalid GSTINs, states and phones not written canonically, and likely duplicate customers.
 
-	Covers Customers with their Addresses and Contacts. With --fix, the safe fixes are written (each
-	noted on the document's timeline) and what remains is listed; a second --fix changes nothing.
+	Covers Customers with their Addresses and Contacts, and with --salesforce the org's Accounts and
+	open Leads. With --fix, the safe fixes are written in ERPNext (each noted on the document's
+	timeline) and what remains is listed; a second --fix changes nothing.
 	"""
 	import frappe
 
+	from salesforce_connector.core.errors import ConnectorError
 	from salesforce_connector.services.audit import report_rows, run_audit
 
 	site = get_site(context)
 	frappe.init(site=site)
 	frappe.connect()
 	try:
-		result = run_audit(fix=fix, customers=list(customers) or None)
+		result = run_audit(fix=fix, customers=list(customers) or None, salesforce=salesforce)
 		frappe.db.commit()  # nosemgrep: a command's fixes are its whole work
 		for change in result.changed:
 			click.echo(
@@ -265,6 +272,10 @@ def salesforce_audit(context, fix: bool, customers: tuple[str, ...], tsv: bool):
 		if fix:
 			click.echo(f"{len(result.changed)} value(s) changed.")
 		click.echo(_audit_table(report_rows(result), tsv))
+	except ConnectorError as error:
+		# the ERPNext fixes are written before Salesforce is read, and stay written
+		frappe.db.commit()  # nosemgrep: see above
+		raise click.ClickException(f"Could not audit Salesforce: {error.message}") from None
 	finally:
 		frappe.destroy()
 
@@ -276,6 +287,7 @@ def _audit_table(rows: list[dict], tsv: bool) -> str:
 		"problem",
 		"reference_doctype",
 		"reference_name",
+		"salesforce_record",
 		"field",
 		"value",
 		"safe_fix",

@@ -1,8 +1,9 @@
-"""The data audit over Customers, Addresses and Contacts, for the bench command and the Desk report."""
+"""The data audit over Customers, Addresses and Contacts, and on request Salesforce's Accounts and
+Leads, for the bench command and the Desk report."""
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import frappe
 
@@ -20,6 +21,7 @@ from salesforce_connector.core.audit import (
 	group_duplicates,
 	safe_fixes,
 )
+from salesforce_connector.services.mappings import load_mapping
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +29,29 @@ logger = logging.getLogger(__name__)
 # read as a GSTIN when it has a GSTIN's shape: fifteen characters starting with a state code.
 GSTIN_SHAPE = re.compile(r"^[0-9]{2}[0-9A-Za-z]{13}$")
 COMMENT_PREFIX = "Salesforce data audit"
+
+# A Salesforce record is named ("Salesforce Account", Id) in findings: ERPNext has doctypes called
+# Account and Lead of its own, and a record of Salesforce's must never be taken for one of them.
+SALESFORCE_PARTY_PREFIX = "Salesforce "
+
+# What is checked on each Salesforce object: field, kind, and the field holding its country. The
+# GSTIN fields are those the admin's mappings read with the gstin transform.
+SALESFORCE_AUDITED = {
+	"Account": (
+		("BillingState", STATE, "BillingCountry"),
+		("ShippingState", STATE, "ShippingCountry"),
+		("Phone", PHONE, "BillingCountry"),
+	),
+	"Lead": (
+		("State", STATE, "Country"),
+		("Phone", PHONE, "Country"),
+		("MobilePhone", PHONE, "Country"),
+		("Email", EMAIL, None),
+	),
+}
+# a converted Lead lives on as an Account and a Contact; its own values are history
+SALESFORCE_CONDITIONS = {"Account": "", "Lead": " WHERE IsConverted = false"}
+MAPPED_DOCTYPES = ("Customer", "Contact", "Address")
 
 
 @dataclass
@@ -36,11 +61,15 @@ class AuditResult:
 	changed: list[Fix] = field(default_factory=list)
 
 
-def run_audit(*, fix: bool = False, customers: list[str] | None = None) -> AuditResult:
+def run_audit(
+	*, fix: bool = False, customers: list[str] | None = None, salesforce: bool = False
+) -> AuditResult:
 	"""Audit every Customer with its Contacts and Addresses, or only the named customers'.
 
 	With `fix`, the safe fixes are written and listed in `changed`; the findings are then those of
-	the data as it is after the fixes, so a second run finds nothing left to fix.
+	the data as it is after the fixes, so a second run finds nothing left to fix. With `salesforce`,
+	the org's Accounts and open Leads are read over the API and audited too; they are never fixed
+	from here, since Salesforce owns them.
 	"""
 	values = collect_values(customers)
 	result = AuditResult(findings=check_values(values))
@@ -50,7 +79,83 @@ def run_audit(*, fix: bool = False, customers: list[str] | None = None) -> Audit
 		result.findings = check_values(values)
 
 	result.duplicates = group_duplicates(values, preference=_preferred_parties())
+	if salesforce:
+		_add_salesforce_audit(result)
 	return result
+
+
+def _add_salesforce_audit(result: AuditResult) -> None:
+	from salesforce_connector.services.settings import get_salesforce_client
+
+	client = get_salesforce_client()
+	values = []
+	for salesforce_object in SALESFORCE_AUDITED:
+		values += salesforce_values(client, salesforce_object)
+
+	# the proposal stays, the fix goes: Salesforce's records are corrected in Salesforce
+	result.findings += [replace(finding, fix=None) for finding in check_values(values)]
+	result.duplicates += [
+		replace(group, proposal=_salesforce_merge_proposal(group.parties))
+		for group in group_duplicates(values)
+	]
+
+
+def salesforce_values(client, salesforce_object: str) -> list[Value]:
+	"""The audited values of every record of the object, oldest first, streamed page by page."""
+	available = {each["name"] for each in client.describe(salesforce_object).get("fields", [])}
+	audited = [
+		(name, kind, country)
+		for name, kind, country in SALESFORCE_AUDITED[salesforce_object] + _gstin_fields(salesforce_object)
+		if name in available
+	]
+	countries = {country for _, _, country in audited if country in available}
+	columns = sorted({"Id", *(name for name, _, _ in audited), *countries})
+
+	soql = (
+		f"SELECT {', '.join(columns)} FROM {salesforce_object}"
+		f"{SALESFORCE_CONDITIONS[salesforce_object]} ORDER BY CreatedDate, Id"
+	)
+	values = []
+	for record in client.iter_query("{soql:literal}", soql=soql):
+		party = (f"{SALESFORCE_PARTY_PREFIX}{salesforce_object}", record["Id"])
+		for name, kind, country in audited:
+			if record.get(name):
+				values.append(
+					Value(
+						party[0],
+						record["Id"],
+						name,
+						kind,
+						str(record[name]),
+						party,
+						(party,),
+						record.get(country),
+					)
+				)
+	return values
+
+
+def _gstin_fields(salesforce_object: str) -> tuple:
+	names = {
+		rule.salesforce_field
+		for doctype in MAPPED_DOCTYPES
+		for rule in getattr(load_mapping(salesforce_object, doctype), "rules", ())
+		if rule.transform == "gstin" and "." not in rule.salesforce_field
+	}
+	return tuple((name, GSTIN, None) for name in sorted(names))
+
+
+def _salesforce_merge_proposal(parties: tuple[Party, ...]) -> str:
+	keep, *others = parties
+	others_text = ", ".join(_salesforce_record(party) for party in others)
+	return (
+		f"Likely the same in Salesforce: check, then merge {others_text} into {_salesforce_record(keep)} "
+		"(Salesforce's Merge button; a Lead is converted into the existing Account)"
+	)
+
+
+def _salesforce_record(party: Party) -> str:
+	return f"{party[0].removeprefix(SALESFORCE_PARTY_PREFIX)} {party[1]}"
 
 
 def collect_values(customers: list[str] | None = None) -> list[Value]:
@@ -199,8 +304,7 @@ def report_rows(result: AuditResult) -> list[dict]:
 	rows = [
 		{
 			"problem": finding.problem,
-			"reference_doctype": finding.value.document[0],
-			"reference_name": finding.value.document[1],
+			**_reference(finding.value.document),
 			"field": finding.value.field,
 			"value": finding.value.value,
 			"proposal": finding.proposal,
@@ -213,14 +317,24 @@ def report_rows(result: AuditResult) -> list[dict]:
 		rows += [
 			{
 				"problem": "Likely duplicate",
-				"reference_doctype": doctype,
-				"reference_name": name,
+				**_reference(party),
 				"field": None,
 				"value": None,
 				"proposal": group.proposal,
 				"safe_fix": None,
 				"group": group.key,
 			}
-			for doctype, name in group.parties
+			for party in group.parties
 		]
 	return rows
+
+
+def _reference(party: Party) -> dict:
+	"""An ERPNext document as a link; a Salesforce record by its object and Id, not as a link."""
+	if party[0].startswith(SALESFORCE_PARTY_PREFIX):
+		return {
+			"reference_doctype": None,
+			"reference_name": None,
+			"salesforce_record": _salesforce_record(party),
+		}
+	return {"reference_doctype": party[0], "reference_name": party[1], "salesforce_record": None}

@@ -13,7 +13,7 @@ from frappe.tests.utils import FrappeTestCase
 
 from salesforce_connector.core.transforms import build_gstin
 from salesforce_connector.services.audit import report_rows, run_audit
-from salesforce_connector.tests.test_sales_flow import random_pan
+from salesforce_connector.tests.test_sales_flow import SalesforceOrgTestCase, random_pan
 
 
 def make_customer(name: str, **values) -> str:
@@ -199,3 +199,103 @@ class TestDataAudit(FrappeTestCase):
 		self.assertIn("proposal", [column["fieldname"] for column in columns])
 		self.assertIn(self.short_state, [row["reference_name"] for row in rows])
 		self.assertEqual({row["problem"] for row in rows}, {"State not canonical"})
+
+
+class TestSalesforceDataAudit(SalesforceOrgTestCase):
+	"""With --salesforce the org's Accounts and open Leads are audited too, and left as they are."""
+
+	def setUp(self):
+		super().setUp()
+		pan = random_pan()
+		self.gstin = build_gstin("27", pan)
+		mobile = f"98{secrets.randbelow(10**8):08d}"
+		self.mobile_e164 = f"+91{mobile}"
+
+		self.short_state = self.make_account(BillingState="MH", GSTIN__c=self.gstin, Phone=self.mobile_e164)
+		self.lower_gstin = self.make_account(BillingState="Maharashtra", GSTIN__c=self.gstin.lower())
+		valid = build_gstin("29", pan)
+		mistyped = valid[:14] + ("1" if valid[14] == "0" else "0")
+		self.bad_gstin = self.make_account(BillingState="Karnataka", GSTIN__c=mistyped)
+		self.open_lead = self.org.create(
+			"Lead",
+			{
+				"LastName": "Iyer",
+				"Company": f"Iyer Pumps {self.token}",
+				"State": "Tamilnadu",
+				"Phone": f"0{mobile}",
+			},
+		)
+		converted = self.org.create(
+			"Lead", {"LastName": "Rao", "Company": f"Rao Valves {self.token}", "State": "Bombay Presidency"}
+		)
+		self.org.convert_lead(converted, create_opportunity=False)
+		self.converted_lead = converted
+		frappe.db.commit()  # nosemgrep: the command runs in a process of its own
+
+	def salesforce_rows(self, **options) -> list[dict]:
+		# no Customer is named, so only Salesforce's records are in the result
+		rows = report_rows(run_audit(customers=[], salesforce=True, **options))
+		return [row for row in rows if row["salesforce_record"]]
+
+	def test_accounts_and_open_leads_are_audited_with_proposals_and_no_fix(self):
+		rows = self.salesforce_rows()
+		findings = {(row["problem"], row["salesforce_record"], row["field"]): row for row in rows}
+
+		state = findings[("State not canonical", f"Account {self.short_state}", "BillingState")]
+		self.assertEqual(state["proposal"], "Write it as Maharashtra")
+		self.assertIn(("GSTIN not upper case", f"Account {self.lower_gstin}", "GSTIN__c"), findings)
+		self.assertIn(("Invalid GSTIN", f"Account {self.bad_gstin}", "GSTIN__c"), findings)
+		self.assertIn(("State not canonical", f"Lead {self.open_lead}", "State"), findings)
+		self.assertIn(("Phone not in E.164", f"Lead {self.open_lead}", "Phone"), findings)
+		self.assertTrue(all(row["safe_fix"] is None and row["reference_doctype"] is None for row in rows))
+		self.assertNotIn(self.converted_lead, " ".join(row["salesforce_record"] for row in rows))
+
+	def test_duplicates_in_salesforce_are_grouped_with_a_salesforce_proposal(self):
+		groups = {group.key: group for group in run_audit(customers=[], salesforce=True).duplicates}
+
+		self.assertEqual(
+			{name for _, name in groups[f"GSTIN {self.gstin}"].parties}, {self.short_state, self.lower_gstin}
+		)
+		by_phone = groups[f"phone {self.mobile_e164}"]
+		self.assertEqual({name for _, name in by_phone.parties}, {self.short_state, self.open_lead})
+		self.assertIn("merge", by_phone.proposal)
+		self.assertIn("in Salesforce", by_phone.proposal)
+
+	def test_fix_leaves_salesforce_records_as_they_are(self):
+		before = self.org.get("Account", self.short_state)
+
+		result = run_audit(fix=True, customers=[], salesforce=True)
+
+		self.assertEqual(result.changed, [])
+		after = self.org.get("Account", self.short_state)
+		self.assertEqual((after["BillingState"], after["SystemModstamp"]), ("MH", before["SystemModstamp"]))
+
+	def test_report_reads_salesforce_only_when_asked(self):
+		from salesforce_connector.salesforce_connector.report.salesforce_data_audit.salesforce_data_audit import (
+			execute,
+		)
+
+		_, with_salesforce = execute({"include_salesforce": 1, "problem": "Invalid GSTIN"})
+		_, without = execute({"problem": "Invalid GSTIN"})
+
+		self.assertIn(f"Account {self.bad_gstin}", [row["salesforce_record"] for row in with_salesforce])
+		self.assertFalse(any(row["salesforce_record"] for row in without))
+
+	def test_an_unreachable_org_is_a_clear_error_of_the_command(self):
+		settings = frappe.get_doc("Salesforce Settings")
+		settings.login_url = "http://127.0.0.1:9"
+		settings.save(ignore_permissions=True)
+		frappe.db.commit()  # nosemgrep: the command runs in a process of its own
+		bench = [sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "--site", frappe.local.site]
+
+		completed = subprocess.run(
+			[*bench, "salesforce-audit", "--salesforce", "--customer", "no such customer"],
+			cwd=frappe.local.sites_path,
+			capture_output=True,
+			text=True,
+			timeout=300,
+		)
+
+		self.assertNotEqual(completed.returncode, 0)
+		self.assertIn("Could not audit Salesforce", completed.stderr + completed.stdout)
+		self.assertNotIn("Traceback", completed.stderr)

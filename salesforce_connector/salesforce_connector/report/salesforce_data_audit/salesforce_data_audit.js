@@ -15,5 +15,11 @@ frappe.query_reports["Salesforce Data Audit"] = {
 				"Likely duplicate",
 			].join("\n"),
 		},
+		{
+			fieldname: "include_salesforce",
+			label: __("Salesforce Accounts and Leads"),
+			fieldtype: "Check",
+			description: __("Read the org's Accounts and open Leads over the API and audit them too"),
+		},
 	],
 };
