@@ -117,22 +117,17 @@ def salesforce_values(client, salesforce_object: str) -> list[Value]:
 	)
 	values = []
 	for record in client.iter_query("{soql:literal}", soql=soql):
-		party = (f"{SALESFORCE_PARTY_PREFIX}{salesforce_object}", record["Id"])
-		for name, kind, country in audited:
-			if record.get(name):
-				values.append(
-					Value(
-						party[0],
-						record["Id"],
-						name,
-						kind,
-						str(record[name]),
-						party,
-						(party,),
-						record.get(country),
-					)
-				)
+		values += _record_values(salesforce_object, record, audited)
 	return values
+
+
+def _record_values(salesforce_object: str, record: dict, audited: list[tuple]) -> list[Value]:
+	party = (f"{SALESFORCE_PARTY_PREFIX}{salesforce_object}", record["Id"])
+	return [
+		Value(party[0], record["Id"], name, kind, str(record[name]), party, (party,), record.get(country))
+		for name, kind, country in audited
+		if record.get(name)
+	]
 
 
 def _gstin_fields(salesforce_object: str) -> tuple:

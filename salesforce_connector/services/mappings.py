@@ -25,10 +25,23 @@ from salesforce_connector.core.mapping import (
 )
 from salesforce_connector.core.salesforce_ids import same_salesforce_id
 from salesforce_connector.core.transforms import TransformResult
+from salesforce_connector.services.settings import shared_run
 
 
 def load_mapping(salesforce_object: str, doctype: str) -> ObjectMapping | None:
-	"""The enabled mapping for this pair, read fresh so that an edit in Desk applies to the next message."""
+	"""The enabled mapping for this pair, read fresh so that an edit in Desk applies to the next message.
+
+	A long run (a backfill) reads each mapping once, when it first needs it.
+	"""
+	run = shared_run()
+	if run is None:
+		return _read_mapping(salesforce_object, doctype)
+	if (salesforce_object, doctype) not in run.mappings:
+		run.mappings[(salesforce_object, doctype)] = _read_mapping(salesforce_object, doctype)
+	return run.mappings[(salesforce_object, doctype)]
+
+
+def _read_mapping(salesforce_object: str, doctype: str) -> ObjectMapping | None:
 	name = frappe.db.get_value(
 		FIELD_MAPPING,
 		{

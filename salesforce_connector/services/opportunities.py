@@ -7,11 +7,25 @@ from frappe.utils import add_days, getdate, nowdate
 
 from salesforce_connector.constants import QUOTATION_OPPORTUNITY_FIELD, SKIPPED, SUCCESS
 from salesforce_connector.core.errors import ConnectorError, MappingError
-from salesforce_connector.core.mapping import VERSION_FIELDS, MappedRecord, ObjectMapping, plan_update
+from salesforce_connector.core.mapping import (
+	VERSION_FIELDS,
+	MappedRecord,
+	ObjectMapping,
+	plan_update,
+	salesforce_changed_at,
+)
 from salesforce_connector.services.customers import sync_customer
-from salesforce_connector.services.mappings import erpnext_item, load_mapping, map_to, mark_synced, plan_for
+from salesforce_connector.services.mappings import (
+	customer_for_account,
+	document_version,
+	erpnext_item,
+	load_mapping,
+	map_to,
+	mark_synced,
+	plan_for,
+)
 from salesforce_connector.services.outcome import Outcome
-from salesforce_connector.services.settings import connector_defaults, get_salesforce_client
+from salesforce_connector.services.settings import connector_defaults, get_salesforce_client, shared_run
 from salesforce_connector.services.sync_log import site_datetime
 
 # Salesforce rounds currency to the org's decimal places; a cent is noise, more is a difference.
@@ -37,7 +51,7 @@ def sync_opportunity(opportunity_id: str, client=None) -> Outcome:
 			"The Opportunity has no Account; give it one in Salesforce, then retry this row."
 		)
 
-	account_outcome = sync_customer("Account", opportunity.get("Account") or {"Id": opportunity["AccountId"]})
+	account_outcome = _sync_account(opportunity.get("Account") or {"Id": opportunity["AccountId"]})
 	if account_outcome.status != SUCCESS:
 		account_outcome.reason = f"The Opportunity's Account: {account_outcome.reason}"
 		return account_outcome
@@ -64,6 +78,34 @@ def sync_opportunity(opportunity_id: str, client=None) -> Outcome:
 	elif opportunity.get("IsClosed"):
 		notes.append("The Opportunity is closed and not won; the Quotation is left for a person to close.")
 	return outcome
+
+
+def _sync_account(account: dict) -> Outcome:
+	if shared_run() is not None and _customer_holds_version_of(account):
+		return Outcome(SUCCESS, reason="The Account's Customer already holds this version of it.")
+	return sync_customer("Account", account)
+
+
+def _customer_holds_version_of(account: dict) -> bool:
+	"""Whether the Account's Customer was last written from exactly this version of the Account.
+
+	Asked within a backfill only, where many Opportunities of one Account come in a row and the
+	first brought the Account in: the others would write the same values again. The check reads
+	what is committed, so a dry run's rolled-back Customers are never taken as held. A live
+	message always syncs the Account, so that a mapping edited in Desk applies to the next one.
+	"""
+	changed_at = salesforce_changed_at(account)
+	customer = customer_for_account(account["Id"]) if changed_at else None
+	if not customer:
+		return False
+
+	held = frappe.db.get_value(
+		"Customer",
+		customer,
+		["salesforce_version", "salesforce_edited_at", "salesforce_synced_at", "modified"],
+		as_dict=True,
+	)
+	return document_version(held).applied_at == changed_at
 
 
 def _mapped_fields_the_org_has(client, salesforce_object: str, doctypes: tuple[str, ...]) -> list[str]:

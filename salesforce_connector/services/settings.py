@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import frappe
 
@@ -51,9 +51,8 @@ def get_salesforce_client():
 	"""The one Salesforce client of the app, built from Settings (or the one a long run shares)."""
 	from salesforce_connector.core.client import ClientSettings, SalesforceClient
 
-	shared = getattr(frappe.local, "shared_salesforce_client", None)
-	if shared is not None:
-		return shared
+	if shared_run() is not None:
+		return shared_run().client
 
 	settings = frappe.get_cached_doc(SETTINGS)
 	return SalesforceClient(
@@ -74,24 +73,37 @@ def get_salesforce_client():
 	)
 
 
+@dataclass
+class SharedRun:
+	"""What a long run reads once and shares with every record it hands to the job."""
+
+	client: object
+	mappings: dict = field(default_factory=dict)
+
+
+def shared_run() -> SharedRun | None:
+	return getattr(frappe.local, "salesforce_shared_run", None)
+
+
 @contextmanager
 def shared_salesforce_client() -> Iterator:
-	"""Within the block, every part of the app that asks for a client gets the same logged-in one.
+	"""Within the block, the app shares one logged-in client and reads each field mapping once.
 
 	A backfill hands each record to the same job a notification gets, and the job builds its own
-	client; over thousands of records that is a login and the same describes again for every one.
-	An expired token is renewed by the client itself, once per call, so a long run keeps working.
+	client and reads the mappings afresh (so that an edit in Desk applies to the next message); over
+	thousands of records that is a login, the same describes and the same mappings again for every
+	one. An expired token is renewed by the client itself, once per call, so a long run keeps
+	working; a mapping edited during the run applies from the next run on.
 	"""
-	outer = getattr(frappe.local, "shared_salesforce_client", None)
-	if outer is not None:
-		yield outer
+	if shared_run() is not None:
+		yield shared_run().client
 		return
 
-	frappe.local.shared_salesforce_client = get_salesforce_client()
+	frappe.local.salesforce_shared_run = SharedRun(get_salesforce_client())
 	try:
-		yield frappe.local.shared_salesforce_client
+		yield frappe.local.salesforce_shared_run.client
 	finally:
-		frappe.local.shared_salesforce_client = None
+		frappe.local.salesforce_shared_run = None
 
 
 def _first_company() -> str | None:

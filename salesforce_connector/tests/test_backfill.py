@@ -95,6 +95,39 @@ class TestBackfillOpportunities(BackfillTestCase):
 			modified_before,
 		)
 
+	def test_an_account_held_at_its_version_is_not_written_again_and_a_changed_one_is(self):
+		account = self.make_account(Website="https://first.example")
+		self.make_opportunity(account, [(self.shirt, 1, 450)])
+		self.backfill()
+		customer = frappe.db.get_value("Customer", {"salesforce_account_id": account})
+		written = frappe.db.get_value("Customer", customer, "modified")
+
+		self.make_opportunity(account, [(self.shirt, 2, 450)])
+		second = self.backfill()
+		self.org.clock.advance(seconds=5)
+		self.org.update("Account", account, {"Website": "https://second.example"})
+		self.make_opportunity(account, [(self.shirt, 3, 450)])
+		third = self.backfill()
+
+		self.assertEqual(
+			(second.counts, third.counts), (counts(created=1, unchanged=1), counts(created=1, unchanged=2))
+		)
+		self.assertGreater(frappe.db.get_value("Customer", customer, "modified"), written)
+		self.assertEqual(frappe.db.get_value("Customer", customer, "website"), "https://second.example")
+
+	def test_a_second_deal_of_a_held_account_leaves_its_customer_as_it_is(self):
+		account = self.make_account()
+		self.make_opportunity(account, [(self.shirt, 1, 450)])
+		self.backfill()
+		customer = frappe.db.get_value("Customer", {"salesforce_account_id": account})
+		written = frappe.db.get_value("Customer", customer, "modified")
+
+		deal = self.make_opportunity(account, [(self.shirt, 2, 450)])
+		self.backfill()
+
+		self.assertEqual(len(self.quotations_for(deal)), 1)
+		self.assertEqual(frappe.db.get_value("Customer", customer, "modified"), written)
+
 	def test_a_record_changed_in_salesforce_since_the_last_run_is_updated(self):
 		account = self.make_account()
 		deal = self.make_opportunity(account, [(self.shirt, 2, 450)])
