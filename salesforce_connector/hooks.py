@@ -31,6 +31,9 @@ scheduler_events = {
 # Delivery Notes, Invoices and Payments are hooked themselves: the name of the latest delivery, the
 # invoiced and paid amounts live on them, and some of their updates of the order skip its hooks.
 _MARK_FOR_SALESFORCE = "salesforce_connector.services.writeback.outbox.on_document_event"
+# a Sync Log row is history: it keeps its link text, and never stops a person deleting a document
+ignore_links_on_delete = ["Salesforce Sync Log"]
+
 doc_events = {
 	"Sales Order": {"on_change": _MARK_FOR_SALESFORCE},
 	"Delivery Note": {"on_submit": _MARK_FOR_SALESFORCE, "on_cancel": _MARK_FOR_SALESFORCE},

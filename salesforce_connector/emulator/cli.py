@@ -4,6 +4,7 @@ import argparse
 import datetime
 import ipaddress
 import logging
+import secrets
 import ssl
 import sys
 import tempfile
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from salesforce_connector.emulator.clock import VirtualClock
+from salesforce_connector.emulator.ids import IdFactory
 from salesforce_connector.emulator.org import Org
 from salesforce_connector.emulator.seed import seed_demo
 from salesforce_connector.emulator.server import EmulatorServer
@@ -70,6 +72,9 @@ def start(arguments: argparse.Namespace) -> Running:
 	org = Org(
 		org_id=arguments.org_id, clock=VirtualClock(running=True), daily_api_limit=arguments.daily_limit
 	)
+	# Salesforce never hands out an Id twice; an org started again with the same org Id must not
+	# either, or a site that synced the last one would take new records for the ones it holds
+	org.ids = IdFactory(start=secrets.randbelow(10**10))
 	if arguments.jwt_certificate:
 		org.connected_app.certificate_pem = arguments.jwt_certificate.read_text()
 	context, certificate_file = _tls_context(arguments) if arguments.tls else (None, None)

@@ -328,6 +328,21 @@ class TestOpportunities(SalesforceOrgTestCase):
 		)
 		self.assertEqual(logs_for(opportunity)[-1].status, SUCCESS)
 
+	def test_a_quotation_the_connector_made_can_be_deleted_and_its_log_row_stays(self):
+		opportunity = self.make_opportunity(self.account, [(self.shirt, 1, 450)])
+		self.deliver()
+		process_queued([opportunity])
+		[quotation] = self.quotations_for(opportunity)
+		rows = [log.name for log in logs_for(opportunity) if log.reference_name == quotation]
+
+		frappe.delete_doc("Quotation", quotation)
+
+		self.assertFalse(frappe.db.exists("Quotation", quotation))
+		self.assertTrue(rows)
+		self.assertEqual(
+			{frappe.db.get_value(SYNC_LOG, name, "reference_name") for name in rows}, {quotation}
+		)
+
 	def test_won_opportunity_becomes_submitted_sales_order_from_its_quotation(self):
 		opportunity = self.make_opportunity(self.account, [(self.shirt, 3, 450)])
 		self.deliver()

@@ -37,6 +37,30 @@ class TestSettings(FrappeTestCase):
 		self.assertTrue(report["ok"], report)
 		self.assertIn(self.emulator.url, report["message"])
 
+	def test_connection_says_the_org_it_reached_is_allowed(self):
+		report = self.connect().test_connection()
+
+		self.assertIn(f"Organization Id {self.org.org_id} is allowed", report["message"])
+
+	def test_connection_to_an_org_whose_id_is_not_allowed_is_not_ok_and_says_so(self):
+		settings = self.connect()
+		settings.allowed_organization_ids = "00D000000000001"
+		settings.save(ignore_permissions=True)
+
+		report = settings.test_connection()
+
+		self.assertFalse(report["ok"], report)
+		self.assertIn(f"{self.org.org_id} is not in Allowed Organization Ids", report["message"])
+
+	def test_a_login_url_without_its_scheme_is_refused_on_save(self):
+		settings = self.connect()
+		settings.login_url = "127.0.0.1:8443"
+
+		with self.assertRaises(frappe.ValidationError) as caught:
+			settings.save(ignore_permissions=True)
+
+		self.assertIn("must start with https://", str(caught.exception))
+
 	def test_connection_with_a_wrong_secret_says_what_is_wrong_in_words(self):
 		report = self.connect(consumer_secret="not-the-secret").test_connection()
 

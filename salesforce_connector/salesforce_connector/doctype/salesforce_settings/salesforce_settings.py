@@ -25,6 +25,12 @@ class SalesforceSettings(Document):
 			frappe.throw(_("Add the Organization Id of your Salesforce org before enabling the integration."))
 
 	def validate_defaults(self):
+		if self.login_url and not re.match(r"^https?://[^/\s]+", self.login_url.strip()):
+			frappe.throw(
+				_(
+					"Login URL Override must start with https:// (or http:// for an org on this machine): {0}"
+				).format(frappe.bold(self.login_url))
+			)
 		if self.delivery_lead_days is not None and self.delivery_lead_days < 0:
 			frappe.throw(_("Delivery Lead Time cannot be negative."))
 		if self.max_daily_api_share is not None and not 0 < self.max_daily_api_share <= 100:
@@ -39,7 +45,22 @@ class SalesforceSettings(Document):
 		from salesforce_connector.services.settings import get_salesforce_client
 
 		report = get_salesforce_client().test_connection()
-		return {"ok": report.ok, "message": report.message}
+		if not (report.ok and report.org_id):
+			return {"ok": report.ok, "message": report.message}
+
+		allowed = self.organization_allowed(report.org_id)
+		if allowed:
+			note = _("Its Organization Id {0} is allowed to send messages.")
+		else:
+			note = _(
+				"But its Organization Id {0} is not in Allowed Organization Ids: its Outbound Messages"
+				" are refused until you add it."
+			)
+		return {"ok": allowed, "message": f"{report.message} {note.format(report.org_id)}"}
+
+	def organization_allowed(self, organization_id: str) -> bool:
+		# Salesforce gives the org's Id in 15 or 18 characters; the first 15 name it
+		return any(each[:15] == organization_id[:15] for each in self.allowed_organization_id_list())
 
 	@frappe.whitelist()
 	def gst_fields_note(self):
