@@ -106,7 +106,7 @@ class ClientSettings:
 		if self.auth_flow not in FLOWS:
 			raise ValueError(f"auth_flow must be one of {FLOWS}, not {self.auth_flow!r}")
 		if self.login_url:
-			_check_login_url(self.login_url)
+			check_login_url(self.login_url)
 
 	@property
 	def login_host(self) -> str:
@@ -508,7 +508,8 @@ def _route_plain_http_instance(session: requests.Session, instance_url: str, tim
 	session.mount(f"https://{parts.netloc}/", _PlainHttpLoopbackAdapter(timeout))
 
 
-def _check_login_url(url: str) -> None:
+def check_login_url(url: str) -> None:
+	"""Refuse a login URL the client would not send credentials to: https, or http on loopback only."""
 	parts = urlsplit(url)
 	if parts.scheme == "https" and parts.hostname:
 		return

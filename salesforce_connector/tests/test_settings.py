@@ -52,14 +52,15 @@ class TestSettings(FrappeTestCase):
 		self.assertFalse(report["ok"], report)
 		self.assertIn(f"{self.org.org_id} is not in Allowed Organization Ids", report["message"])
 
-	def test_a_login_url_without_its_scheme_is_refused_on_save(self):
-		settings = self.connect()
-		settings.login_url = "127.0.0.1:8443"
+	def test_a_login_url_the_client_would_not_use_is_refused_on_save(self):
+		for login_url in ("127.0.0.1:8443", "http://login.example.com"):
+			settings = self.connect()
+			settings.login_url = login_url
 
-		with self.assertRaises(frappe.ValidationError) as caught:
-			settings.save(ignore_permissions=True)
+			with self.assertRaises(frappe.ValidationError) as caught:
+				settings.save(ignore_permissions=True)
 
-		self.assertIn("must start with https://", str(caught.exception))
+			self.assertIn("must start with https://", str(caught.exception))
 
 	def test_connection_with_a_wrong_secret_says_what_is_wrong_in_words(self):
 		report = self.connect(consumer_secret="not-the-secret").test_connection()

@@ -25,16 +25,24 @@ class SalesforceSettings(Document):
 			frappe.throw(_("Add the Organization Id of your Salesforce org before enabling the integration."))
 
 	def validate_defaults(self):
-		if self.login_url and not re.match(r"^https?://[^/\s]+", self.login_url.strip()):
+		if self.login_url:
+			self.validate_login_url()
+		if self.delivery_lead_days is not None and self.delivery_lead_days < 0:
+			frappe.throw(_("Delivery Lead Time cannot be negative."))
+		if self.max_daily_api_share is not None and not 0 < self.max_daily_api_share <= 100:
+			frappe.throw(_("The share of the daily API limit must be between 1 and 100 per cent."))
+
+	def validate_login_url(self):
+		from salesforce_connector.core.client import check_login_url
+
+		try:
+			check_login_url(self.login_url.strip())
+		except ValueError:
 			frappe.throw(
 				_(
 					"Login URL Override must start with https:// (or http:// for an org on this machine): {0}"
 				).format(frappe.bold(self.login_url))
 			)
-		if self.delivery_lead_days is not None and self.delivery_lead_days < 0:
-			frappe.throw(_("Delivery Lead Time cannot be negative."))
-		if self.max_daily_api_share is not None and not 0 < self.max_daily_api_share <= 100:
-			frappe.throw(_("The share of the daily API limit must be between 1 and 100 per cent."))
 
 	def allowed_organization_id_list(self) -> list[str]:
 		return [line.strip() for line in (self.allowed_organization_ids or "").splitlines() if line.strip()]
