@@ -311,9 +311,6 @@ def _records(state: RunState, client) -> Iterator[tuple[dict, Position]]:
 		yield from reader.read(state.selection, state.position)
 
 
-# TODO: a backfill takes about 1.3 times as long as inserting its documents directly (goal 1.2): each
-# record has its row and checkpoint committed before its job, and the job's own commits after — one
-# commit per page of records would unblock it, once a killed run can settle a whole page in flight.
 def _process(state: RunState, fields: dict, position: Position) -> tuple[str, dict | None]:
 	"""Hand one record to the job; the row and the in-flight note are committed together first."""
 	if version_handled(state.salesforce_object, fields):
