@@ -40,6 +40,32 @@ def test_first_key_with_candidates_decides():
 	assert (decision.action, decision.customer, decision.matched_on) == (LINK, "CUST-2", "gstin")
 
 
+def test_a_link_by_id_needs_review_when_another_customer_holds_the_gstin():
+	gstin = ("GSTIN 27AAPFU0939F1ZV", found("CUST-2"))
+
+	decision = decide_customer_match([("Salesforce Id 001A", found("CUST-1")), gstin], "001A", gstin)
+
+	assert (decision.action, decision.candidates) == (REVIEW, ("CUST-1", "CUST-2"))
+	assert "CUST-2" in decision.reason and "27AAPFU0939F1ZV" in decision.reason
+
+
+def test_a_link_by_id_stands_when_the_gstin_is_its_own_or_nobody_s():
+	for holders in (found("CUST-1"), found()):
+		gstin = ("GSTIN 27AAPFU0939F1ZV", holders)
+
+		decision = decide_customer_match([("Salesforce Id 001A", found("CUST-1")), gstin], "001A", gstin)
+
+		assert (decision.action, decision.customer) == (LINK, "CUST-1")
+
+
+def test_a_link_made_on_the_gstin_itself_is_not_checked_again():
+	gstin = ("GSTIN 27AAPFU0939F1ZV", found("CUST-2"))
+
+	decision = decide_customer_match([("Salesforce Id 001A", found()), gstin], "001A", gstin)
+
+	assert (decision.action, decision.customer) == (LINK, "CUST-2")
+
+
 def test_two_candidates_need_review_and_are_named():
 	decision = decide_customer_match([("phone", found("CUST-1", "CUST-2"))], None)
 

@@ -2,7 +2,9 @@
 
 Keys are tried in a fixed order of trust: the Salesforce Id we stored, the GSTIN, the phone number
 in E.164, the e-mail address. The first key that finds anything decides; a name is never a key,
-because two firms called "Sharma Traders" are two customers.
+because two firms called "Sharma Traders" are two customers. One check follows a decision: a
+GSTIN is one registered business, so a customer found by its Salesforce Id is not linked while
+another customer holds the GSTIN the record now carries.
 """
 
 from collections.abc import Callable, Iterable
@@ -33,8 +35,14 @@ class MatchDecision:
 Lookup = tuple[str, Callable[[], list[MatchCandidate]]]
 
 
-def decide_customer_match(lookups: Iterable[Lookup], salesforce_account_id: str | None) -> MatchDecision:
-	"""Run the lookups in order, lazily, and decide from the first one that finds candidates."""
+def decide_customer_match(
+	lookups: Iterable[Lookup], salesforce_account_id: str | None, identity: Lookup | None = None
+) -> MatchDecision:
+	"""Run the lookups in order, lazily, and decide from the first one that finds candidates.
+
+	`identity` is a key no two customers may share (the GSTIN); it is asked again after a link made
+	on another key, and a different customer holding it turns the link into a review.
+	"""
 	for key, lookup in lookups:
 		candidates = _unique_by_name(lookup())
 		if not candidates:
@@ -49,9 +57,30 @@ def decide_customer_match(lookups: Iterable[Lookup], salesforce_account_id: str 
 				reason=f"{len(names)} customers share this {key}: {', '.join(names)}",
 			)
 
-		return _decide_single(candidates[0], key, salesforce_account_id)
+		decision = _decide_single(candidates[0], key, salesforce_account_id)
+		if decision.action == LINK and identity and identity[0] != key:
+			return _check_identity(decision, identity)
+		return decision
 
 	return MatchDecision(CREATE, reason="no existing customer matches")
+
+
+def _check_identity(decision: MatchDecision, identity: Lookup) -> MatchDecision:
+	key, lookup = identity
+	holders = tuple(
+		candidate.name for candidate in _unique_by_name(lookup()) if candidate.name != decision.customer
+	)
+	if not holders:
+		return decision
+	return MatchDecision(
+		REVIEW,
+		matched_on=decision.matched_on,
+		candidates=(decision.customer, *holders),
+		reason=(
+			f"customer {decision.customer} matches on {decision.matched_on}, but the record's {key} "
+			f"belongs to customer {', '.join(holders)}"
+		),
+	)
 
 
 def _decide_single(candidate: MatchCandidate, key: str, salesforce_account_id: str | None) -> MatchDecision:

@@ -52,8 +52,9 @@ def plan_customer(salesforce_object: str, record: dict) -> CustomerPlan:
 	address_values = map_to(salesforce_object, "Address", record)
 
 	account_id = customer_values.values.get("salesforce_account_id")
+	keys = _match_keys(customer_values, contact_values, address_values)
 	decision = decide_customer_match(
-		_lookups(customer_values, contact_values, address_values), salesforce_account_id=account_id
+		_lookups(keys), salesforce_account_id=account_id, identity=_gstin_lookup(keys)
 	)
 	joins_account = (
 		decision.action != REVIEW
@@ -154,19 +155,26 @@ def _kept_notes(*written) -> list[str]:
 	return [note for doc, plan in written if doc and plan for note in plan.notes(doc.doctype, doc.name)]
 
 
-def _lookups(*mapped_records: MappedRecord):
+def _match_keys(*mapped_records: MappedRecord) -> dict:
 	keys: dict[str, object] = {}
 	for mapped in mapped_records:
 		for field, value in mapped.match_keys.items():
 			keys.setdefault(field, value)
+	return keys
 
+
+def _gstin_lookup(keys: dict):
+	gstin = next((keys[field] for field in GSTIN_FIELDS if keys.get(field)), None)
+	return (f"GSTIN {gstin}", _customers_with_gstin(gstin)) if gstin else None
+
+
+def _lookups(keys: dict):
 	for field in SALESFORCE_ID_FIELDS:
 		if keys.get(field) and frappe.get_meta("Customer").has_field(field):
 			yield f"Salesforce Id {keys[field]}", _customers_where(field, keys[field])
-	for field in GSTIN_FIELDS:
-		if keys.get(field):
-			yield f"GSTIN {keys[field]}", _customers_with_gstin(keys[field])
-			break
+	gstin = _gstin_lookup(keys)
+	if gstin:
+		yield gstin
 	for field in PHONE_FIELDS:
 		if keys.get(field):
 			yield f"phone {keys[field]}", _customers_with_phone(keys[field])

@@ -51,6 +51,12 @@ def sync_opportunity(opportunity_id: str, client=None) -> Outcome:
 			"The Opportunity has no Account; give it one in Salesforce, then retry this row."
 		)
 
+	if _is_lost(opportunity) and not _existing_quotation(opportunity_id):
+		return Outcome(
+			SKIPPED,
+			reason="The Opportunity was closed without being won before it reached ERPNext; nothing to quote.",
+		)
+
 	account_outcome = _sync_account(opportunity.get("Account") or {"Id": opportunity["AccountId"]})
 	if account_outcome.status != SUCCESS:
 		account_outcome.reason = f"The Opportunity's Account: {account_outcome.reason}"
@@ -75,7 +81,7 @@ def sync_opportunity(opportunity_id: str, client=None) -> Outcome:
 		sales_order = _ensure_sales_order(quotation, opportunity)
 		outcome.reason = f"Won: Sales Order {sales_order} from Quotation {quotation.name}"
 		outcome.reference_doctype, outcome.reference_name = "Sales Order", sales_order
-	elif opportunity.get("IsClosed"):
+	elif _is_lost(opportunity):
 		notes.append("The Opportunity is closed and not won; the Quotation is left for a person to close.")
 	return outcome
 
@@ -131,6 +137,11 @@ def _is_won(opportunity: dict) -> bool:
 	# orgs, while IsWon is derived from the stage's Won flag. Reference: Object Reference,
 	# "Opportunity" (IsWon, IsClosed) and "OpportunityStage".
 	return opportunity.get("IsWon") in (True, "true")
+
+
+def _is_lost(opportunity: dict) -> bool:
+	# a lost deal of history (a backfill reads years of them) would otherwise be a draft to delete
+	return opportunity.get("IsClosed") in (True, "true") and not _is_won(opportunity)
 
 
 def _line_items(opportunity: dict) -> list[dict]:

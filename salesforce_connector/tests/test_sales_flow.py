@@ -287,6 +287,27 @@ class TestLeadsAndAccounts(SalesforceOrgTestCase):
 		self.assertIn(f"Twin B {self.token}", row.error)
 		self.assertFalse(frappe.db.exists("Customer", {"salesforce_account_id": account}))
 
+	def test_an_account_taking_the_gstin_of_another_customer_needs_review_and_changes_nothing(self):
+		first_gstin, second_gstin = build_gstin("33", random_pan()), build_gstin("33", random_pan())
+		first = self.make_account(GSTIN__c=first_gstin, BillingState="TN", BillingCity="Chennai")
+		second = self.make_account(GSTIN__c=second_gstin, BillingState="TN", BillingCity="Chennai")
+		self.deliver()
+		process_queued([first, second])
+		customer_of = {
+			account: frappe.db.get_value("Customer", {"salesforce_account_id": account})
+			for account in (first, second)
+		}
+
+		self.org.update("Account", second, {"GSTIN__c": first_gstin})
+		self.deliver()
+		process_queued([second])
+
+		row = logs_for(second)[-1]
+		self.assertEqual(row.status, NEEDS_REVIEW, row.error)
+		self.assertIn(customer_of[first], row.error)
+		self.assertIn(first_gstin, row.error)
+		self.assertEqual(frappe.db.get_value("Customer", customer_of[second], "tax_id"), second_gstin)
+
 	def test_invalid_gstin_fails_the_row_naming_the_value(self):
 		account = self.make_account(GSTIN__c="29ABCDE1234F1Z9")
 
@@ -473,6 +494,24 @@ class TestOpportunities(SalesforceOrgTestCase):
 
 		self.assertEqual(logs_for(opportunity)[-1].status, SKIPPED)
 		self.assertEqual(self.quotations_for(opportunity), [])
+
+	def test_opportunity_lost_before_it_was_quoted_makes_nothing_and_a_quoted_one_keeps_its_draft(self):
+		lost_first = self.make_opportunity(self.account, [(self.shirt, 1, 450)], StageName="Closed Lost")
+		quoted = self.make_opportunity(self.account, [(self.shirt, 2, 450)])
+		self.deliver()
+		process_queued([lost_first, quoted])
+
+		self.org.update("Opportunity", quoted, {"StageName": "Closed Lost"})
+		self.deliver()
+		process_queued([quoted])
+
+		self.assertEqual(logs_for(lost_first)[-1].status, SKIPPED)
+		self.assertIn("closed without being won", logs_for(lost_first)[-1].error)
+		self.assertEqual(self.quotations_for(lost_first), [])
+		[draft] = self.quotations_for(quoted)
+		self.assertEqual(frappe.db.get_value("Quotation", draft, "docstatus"), 0)
+		self.assertEqual(logs_for(quoted)[-1].status, SUCCESS)
+		self.assertIn("closed and not won", logs_for(quoted)[-1].notes)
 
 	def test_salesforce_unavailable_fails_the_row_for_a_retry_that_then_succeeds(self):
 		opportunity = self.make_opportunity(self.account, [(self.shirt, 1, 450)])
