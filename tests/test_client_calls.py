@@ -413,6 +413,27 @@ def test_slow_answer_every_time_ends_in_a_retryable_timeout(make_client, org):
 	assert raised.value.code == "TIMEOUT"
 
 
+def test_an_org_that_keeps_hanging_is_tried_twice_however_many_retries_are_allowed(make_client, org):
+	client = make_client(timeout=0.1, retry_attempts=4)
+	client.login()
+	rule = org.faults.add("GET query", faults.slow(0.5), times=10)
+
+	with pytest.raises(RetryableSalesforceError) as raised:
+		client.query("SELECT Id FROM Account")
+
+	assert (raised.value.code, rule.fired) == ("TIMEOUT", 2)
+
+
+def test_a_login_that_keeps_hanging_is_tried_twice(make_client, org):
+	client = make_client(timeout=0.1, retry_attempts=4)
+	rule = org.faults.add("POST /services/oauth2/token", faults.slow(0.5), times=10)
+
+	with pytest.raises(RetryableSalesforceError) as raised:
+		client.query("SELECT Id FROM Account")
+
+	assert (raised.value.code, rule.fired) == ("TIMEOUT", 2)
+
+
 # the API budget
 
 

@@ -271,14 +271,16 @@ class SalesforceClient:
 				code="unreachable",
 			) from None
 		except requests.Timeout:
-			raise RetryableSalesforceError(f"Login to {self.settings.login_base} timed out.") from None
+			raise RetryableSalesforceError(
+				f"Login to {self.settings.login_base} timed out.", code="TIMEOUT"
+			) from None
 
 	# calling Salesforce
 
 	def _call(self, operation: Callable[[Salesforce], object]):
 		"""Run `operation(sf)` with translated errors; retry what a retry can help, a few times."""
 		retrying = tenacity.Retrying(
-			stop=tenacity.stop_after_attempt(max(1, self.settings.retry_attempts)),
+			stop=tenacity.stop_after_attempt(max(1, self.settings.retry_attempts)) | _timed_out_again,
 			# full jitter: a random wait up to initial * 2**attempt, capped
 			wait=tenacity.wait_random_exponential(
 				multiplier=self.settings.retry_initial_wait, max=self.settings.retry_max_wait
@@ -573,6 +575,15 @@ def _worth_retrying_now(error: BaseException) -> bool:
 	return isinstance(error, RetryableSalesforceError) and not isinstance(
 		error, RequestLimitError | SessionExpiredError
 	)
+
+
+def _timed_out_again(state: tenacity.RetryCallState) -> bool:
+	# Each timeout has already cost the whole timeout: a hanging org retried four times held a
+	# worker for minutes. One more try covers a single slow answer; after that the row's own retry
+	# schedule tries again later, without a worker waiting.
+	error = state.outcome.exception() if state.outcome else None
+	timed_out = isinstance(error, RetryableSalesforceError) and error.code == "TIMEOUT"
+	return timed_out and state.attempt_number >= 2
 
 
 AUTH_PROBLEMS = {
