@@ -211,12 +211,7 @@ def _backfill_report(result, site: str, salesforce_object: str | None) -> list[s
 	]
 	lines += summary_table(result.counts)
 	if result.failures:
-		lines += ["", f"Failed records (first {len(result.failures)}; each has its Sync Log row):"]
-		lines += [
-			f"  {failure['salesforce_id']}  {failure['status']}  {(failure['error'] or '').splitlines()[0][:100]}"
-			f"  [{failure['sync_log']}]"
-			for failure in result.failures
-		]
+		lines += ["", *_failure_lines(result)]
 	if result.dry_run:
 		lines += ["", "Nothing was written."]
 	elif result.counts.failed and result.run:
@@ -229,6 +224,21 @@ def _backfill_report(result, site: str, salesforce_object: str | None) -> list[s
 			"",
 			f"Go on from here:  bench --site {site} salesforce-backfill --object {salesforce_object} --resume",
 		]
+	return lines
+
+
+def _failure_lines(result) -> list[str]:
+	"""A record's first line of error in full; a dry run's rows were rolled back, so none is named."""
+	shown = len(result.failures)
+	if result.dry_run:
+		heading = f"Records that would fail (first {shown}):"
+	else:
+		heading = f"Failed records (first {shown}; each has its Sync Log row):"
+	lines = [heading]
+	for failure in result.failures:
+		reason = ((failure["error"] or "").strip().splitlines() or [""])[0]
+		row = "" if result.dry_run else f"  [{failure['sync_log']}]"
+		lines.append(f"  {failure['salesforce_id']}  {failure['status']}  {reason}{row}")
 	return lines
 
 

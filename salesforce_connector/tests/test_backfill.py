@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import frappe
 
+from salesforce_connector.commands import _backfill_report
 from salesforce_connector.constants import (
 	BACKFILL_FAILURE,
 	BACKFILL_RUN,
@@ -282,6 +283,15 @@ class TestDryRun(BackfillTestCase):
 		self.assertIsNone(dry.run)
 		self.assertEqual(dry.counts, counts(created=3, unchanged=1, skipped=1, failed=1))
 		self.assertEqual(real.counts, dry.counts)
+
+		dry_report = "\n".join(_backfill_report(dry, "site.test", "Opportunity"))
+		real_report = "\n".join(_backfill_report(real, "site.test", "Opportunity"))
+		[failure] = dry.failures
+		self.assertIn("Records that would fail", dry_report)
+		self.assertIn(failure["error"].splitlines()[0], dry_report)
+		self.assertNotIn(failure["sync_log"], dry_report)
+		self.assertIn(f"[{real.failures[0]['sync_log']}]", real_report)
+		self.assertTrue(frappe.db.exists(SYNC_LOG, real.failures[0]["sync_log"]))
 
 
 class TestBulkAndResume(BackfillTestCase):
