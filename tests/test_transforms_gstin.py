@@ -6,6 +6,7 @@ from stdnum import luhn
 from salesforce_connector.core.errors import MappingError
 from salesforce_connector.core.transforms import (
 	apply_transform,
+	corrected_gstin,
 	normalise_gstin,
 	pan_from_gstin,
 	state_from_gstin,
@@ -70,6 +71,35 @@ def test_pan_from_gstin():
 def test_changed_check_character_is_rejected(state_code):
 	with pytest.raises(MappingError, match="not a valid GSTIN"):
 		normalise_gstin(with_other_check_character(make_gstin(state_code)))
+
+
+def test_a_mistyped_check_character_is_refused_with_the_gstin_it_would_make():
+	gstin = make_gstin("29", pan="AAACR5055K")
+
+	with pytest.raises(MappingError) as raised:
+		normalise_gstin(with_other_check_character(gstin).lower())
+
+	assert f"If only its check character is mistyped, it is {gstin}." in raised.value.message
+
+
+@pytest.mark.parametrize(
+	"text",
+	[
+		"27AAPFU0939F1ZV5",  # a character too many
+		"27AAPFU0939F1A5",  # no Z in fourteenth place: no check character makes it valid
+		"99AAPFU0939F1Z5",  # no state has code 99
+		"27AAPFU-939F1ZV",  # a character no GSTIN holds
+	],
+)
+def test_no_correction_is_proposed_when_the_check_character_is_not_the_fault(text):
+	assert corrected_gstin(text) is None
+	with pytest.raises(MappingError) as raised:
+		normalise_gstin(text)
+	assert "mistyped" not in raised.value.message
+
+
+def test_a_valid_gstin_needs_no_correction():
+	assert corrected_gstin(make_gstin()) is None
 
 
 def test_gstin_one_character_short_is_rejected():

@@ -17,8 +17,8 @@ import pycountry
 from salesforce_connector.core.errors import MappingError
 from salesforce_connector.core.transforms import (
 	DEFAULT_REGION,
-	build_gstin,
 	canonical_indian_state,
+	corrected_gstin,
 	normalise_gstin,
 	to_e164,
 )
@@ -128,13 +128,8 @@ def _check_gstin(value: Value) -> Finding | None:
 
 
 def _gstin_proposal(text: str, error: MappingError) -> str:
-	compact = "".join(text.split()).upper()
-	try:
-		corrected = build_gstin(compact[:2], compact[2:12], compact[12:13] or "1")
-		normalise_gstin(corrected)
-	except (MappingError, ValueError):
-		return f"Ask the customer for the GSTIN ({error.message})"
-	if len(compact) == 15 and corrected[:14] == compact[:14]:
+	corrected = corrected_gstin(text)
+	if corrected:
 		return f"The check character looks mistyped: {corrected}? Confirm with the customer"
 	return f"Ask the customer for the GSTIN ({error.message})"
 

@@ -8,6 +8,7 @@ from salesforce_connector.core.transforms.dates import DEFAULT_TIME_ZONE, to_dat
 from salesforce_connector.core.transforms.email_address import normalise_email
 from salesforce_connector.core.transforms.gstin import (
 	build_gstin,
+	corrected_gstin,
 	normalise_gstin,
 	normalise_pan,
 	pan_from_gstin,
@@ -38,6 +39,7 @@ __all__ = [
 	"apply_transform",
 	"build_gstin",
 	"canonical_indian_state",
+	"corrected_gstin",
 	"gst_state_code",
 	"map_picklist",
 	"normalise_email",

@@ -31,7 +31,9 @@ def normalise_gstin(value: str) -> str:
 		stdnum_gstin.validate(_as_stdnum_knows_it(number))
 		luhn.validate(number, GSTIN_CHECK_ALPHABET)
 	except ValidationError as error:
-		raise MappingError(f"{value!r} is not a valid GSTIN: {error.message}", value=value) from error
+		corrected = corrected_gstin(number)
+		hint = f" If only its check character is mistyped, it is {corrected}." if corrected else ""
+		raise MappingError(f"{value!r} is not a valid GSTIN: {error.message}{hint}", value=value) from error
 
 	# stdnum still accepts 25 (Daman and Diu before the 2020 merger) and 28 (Andhra Pradesh before
 	# 2014), which India Compliance refuses to match with any state
@@ -47,6 +49,29 @@ def build_gstin(state_code: str, pan: str, entity: str = "1") -> str:
 	"""
 	body = f"{state_code}{normalise_pan(pan)}{entity}Z"
 	return body + luhn.calc_check_digit(body, GSTIN_CHECK_ALPHABET)
+
+
+def corrected_gstin(text: str) -> str | None:
+	"""The valid GSTIN that differs from `text` in its check character alone, if there is one.
+
+	Only a proposal to confirm with the customer: a mistyped character elsewhere can also make
+	the check fail, and then this GSTIN belongs to someone else.
+	"""
+	compact = "".join(text.split()).upper()
+	if len(compact) != 15:
+		return None
+	body = compact[:14]
+	corrected = body + luhn.calc_check_digit(body, GSTIN_CHECK_ALPHABET) if _is_luhn_text(body) else None
+	if corrected is None or corrected == compact:
+		return None
+	try:
+		return normalise_gstin(corrected)
+	except MappingError:
+		return None
+
+
+def _is_luhn_text(body: str) -> bool:
+	return all(character in GSTIN_CHECK_ALPHABET for character in body)
 
 
 def _as_stdnum_knows_it(number: str) -> str:
