@@ -149,6 +149,21 @@ def test_every_demo_account_has_a_valid_gstin_of_its_state(demo):
 		assert state_of_code[account["GSTIN__c"][:2]] == account["BillingState"]
 
 
+def test_demo_org_has_the_written_back_fields_typed_as_an_admin_creates_them(demo):
+	org, made = demo
+
+	def type_of(sobject: str, name: str) -> str:
+		return org.schema.get(sobject).fields[name.lower()].type
+
+	assert type_of("Opportunity", "Percent_Billed__c") == "percent"
+	assert type_of("Opportunity", "Outstanding_Amount__c") == "currency"
+	assert type_of("Opportunity", "Last_Payment_Date__c") == "date"
+	assert type_of("Account", "Total_Outstanding__c") == "currency"
+	opportunity = made["opportunities"][0]
+	org.update("Opportunity", opportunity, {"Percent_Billed__c": 50, "Last_Payment_Date__c": "2026-04-01"})
+	assert org.find("Opportunity", opportunity)["Percent_Billed__c"] == 50.0
+
+
 def test_demo_opportunities_cover_several_stages(demo):
 	org, _ = demo
 	stages = collections.Counter(row["StageName"] for row in org.rows("Opportunity"))

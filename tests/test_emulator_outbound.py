@@ -276,6 +276,26 @@ def test_soap_fault_is_retried_after_the_first_interval(org, receiver, account):
 	assert org.outbound.pending() == []
 
 
+def test_a_soap_fault_is_kept_as_its_whole_faultstring(org, receiver, account):
+	reason = "Salesforce Settings: the endpoint token is missing or wrong; " + "check it in Setup. " * 20
+	receiver.answer = (500, receiver.FAULT.replace(b"<faultstring>busy", f"<faultstring>{reason}".encode()))
+	org.outbound.add_rule("Account", receiver.url, ["Name"])
+	org.update("Account", account, {"Phone": "1"})
+
+	delivery = org.outbound.deliver_due()[0]
+
+	assert delivery.error == f"HTTP 500: {reason.strip()}"
+	assert org.outbound.pending()[0].last_error == delivery.error
+
+
+def test_an_answer_that_is_no_soap_is_kept_as_its_start(org, receiver, account):
+	receiver.answer = (502, b"<html>Bad Gateway</html>" + b" " * 500)
+	org.outbound.add_rule("Account", receiver.url, ["Name"])
+	org.update("Account", account, {"Phone": "1"})
+
+	assert org.outbound.deliver_due()[0].error.startswith("HTTP 502: <html>Bad Gateway</html>")
+
+
 def test_unreachable_endpoint_is_retried_with_the_error_kept(org, account):
 	org.outbound.add_rule("Account", "http://127.0.0.1:9/outbound", ["Name"])
 	org.update("Account", account, {"Phone": "1"})

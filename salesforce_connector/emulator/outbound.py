@@ -23,6 +23,7 @@ from salesforce_connector.emulator.values import to_text
 logger = logging.getLogger(__name__)
 
 OUTBOUND_NS = "http://soap.sforce.com/2005/09/outbound"
+SOAP_ENVELOPE_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 ENTERPRISE_SOBJECT_NS = "urn:sobject.enterprise.soap.sforce.com"
 MAX_NOTIFICATIONS = 100
 FIRST_RETRY = timedelta(seconds=15)
@@ -223,7 +224,7 @@ class OutboundSender:
 			)
 
 		acknowledged = response.status_code == 200 and is_ack(response.content)
-		error = None if acknowledged else f"HTTP {response.status_code}: {response.text[:200]}"
+		error = None if acknowledged else f"HTTP {response.status_code}: {failure_reason(response.content)}"
 		return Delivery(
 			rule.name, rule.endpoint_url, ids, response.status_code, acknowledged, error, envelope
 		)
@@ -316,6 +317,18 @@ class OutboundSender:
 def retry_interval(attempts: int) -> timedelta:
 	"""15 s, 30 s, 1 min, ... doubling after each failed attempt, never more than two hours."""
 	return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
+
+
+def failure_reason(content: bytes) -> str:
+	"""A SOAP fault's faultstring, whole, as Salesforce's Outbound Messages page shows it; else the start."""
+	try:
+		root = SafeET.fromstring(content.lstrip(b"\xef\xbb\xbf").strip())
+	except Exception:
+		root = None
+	found = root.find(f".//{{{SOAP_ENVELOPE_NS}}}Fault/faultstring") if root is not None else None
+	if found is not None and (found.text or "").strip():
+		return found.text.strip()
+	return content.decode("utf-8", "replace")[:200]
 
 
 def is_ack(content: bytes) -> bool:

@@ -114,8 +114,8 @@ class SObjectType:
 		"""The field by name, case folded; a `__c` name nobody declared yet is declared as text."""
 		found = self.fields.get(name.lower())
 		if found is None and name.lower().endswith("__c") and is_api_name(name):
-			# the brief's promise: any custom field is accepted on any object, like a field the
-			# admin created in Setup before the test ran
+			# any custom field is accepted on any object, as if the admin had created it in Setup
+			# beforehand; one that needs a type of its own is declared with it (see seed.py)
 			found = self.add(Field(name, custom=True))
 		return found
 

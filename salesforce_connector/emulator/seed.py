@@ -10,7 +10,25 @@ from datetime import date, timedelta
 from stdnum import luhn
 from stdnum.in_ import gstin as gstin_number
 
+from salesforce_connector.emulator.schema import Field
+
 GSTIN_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+# What the README asks an admin to create in Setup for the facts written back, typed as there:
+# a field the org does not declare would be taken as text and hold "50.0" where a report needs 50%.
+WRITEBACK_FIELDS = {
+	"Opportunity": (
+		Field("Percent_Delivered__c", "percent", custom=True),
+		Field("Percent_Billed__c", "percent", custom=True),
+		Field("Invoiced_Amount__c", "currency", custom=True),
+		Field("Outstanding_Amount__c", "currency", custom=True),
+		Field("Last_Payment_Date__c", "date", custom=True),
+	),
+	"Account": (
+		Field("Total_Outstanding__c", "currency", custom=True),
+		Field("Last_Order_Date__c", "date", custom=True),
+	),
+}
 
 # (name, state, state code, PAN, city, street, postal code, phone, buyer first, buyer last, title)
 CUSTOMERS = [
@@ -191,8 +209,16 @@ def make_gstin(state_code: str, pan: str, entity: str = "1") -> str:
 	return gstin_number.validate(body + luhn.calc_check_digit(body, GSTIN_ALPHABET))
 
 
+def add_writeback_fields(org) -> None:
+	"""Declare the custom fields the connector writes back, as an admin does before connecting."""
+	for sobject, fields in WRITEBACK_FIELDS.items():
+		for each in fields:
+			org.schema.get(sobject).add(each)
+
+
 def seed_demo(org) -> dict:
 	"""Fill `org` with the demo company's data; answers the Ids made, by kind."""
+	add_writeback_fields(org)
 	today = org.clock.now().date()
 	made = {"accounts": [], "contacts": [], "leads": [], "products": {}, "opportunities": []}
 

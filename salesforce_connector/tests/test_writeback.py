@@ -38,6 +38,7 @@ from salesforce_connector.emulator.faults import (
 	unable_to_lock_row,
 )
 from salesforce_connector.emulator.schema import Field
+from salesforce_connector.emulator.seed import add_writeback_fields
 from salesforce_connector.salesforce_connector.doctype.salesforce_sync_log.salesforce_sync_log import (
 	queue_again,
 )
@@ -48,18 +49,6 @@ from salesforce_connector.tasks.outbound import flush_outbox
 from salesforce_connector.tests.test_sales_flow import SalesforceOrgTestCase
 from salesforce_connector.tests.utils import configure_connector, make_item, process_queued
 
-# what an admin creates in Setup before connecting: the custom fields the default mapping writes
-OPPORTUNITY_FIELDS = [
-	Field("Percent_Delivered__c", "percent", custom=True),
-	Field("Percent_Billed__c", "percent", custom=True),
-	Field("Invoiced_Amount__c", "currency", custom=True),
-	Field("Outstanding_Amount__c", "currency", custom=True),
-	Field("Last_Payment_Date__c", "date", custom=True),
-]
-ACCOUNT_FIELDS = [
-	Field("Total_Outstanding__c", "currency", custom=True),
-	Field("Last_Order_Date__c", "date", custom=True),
-]
 OPPORTUNITY_FACTS = [
 	"Fulfillment_Status__c",
 	"Percent_Delivered__c",
@@ -78,9 +67,7 @@ class WritebackTestCase(SalesforceOrgTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
-		for sobject, fields in ((OPPORTUNITY, OPPORTUNITY_FIELDS), (ACCOUNT, ACCOUNT_FIELDS)):
-			for each in fields:
-				cls.org.schema.get(sobject).add(each)
+		add_writeback_fields(cls.org)
 
 	def setUp(self):
 		super().setUp()
