@@ -46,15 +46,14 @@ def sync_opportunity(opportunity_id: str, client=None) -> Outcome:
 		opportunity_fields=_mapped_fields_the_org_has(client, "Opportunity", ("Quotation",)),
 	)
 	lines = _line_items(opportunity)
-	if not opportunity.get("AccountId"):
-		raise ConnectorError(
-			"The Opportunity has no Account; give it one in Salesforce, then retry this row."
-		)
-
-	if _is_lost(opportunity) and not _existing_quotation(opportunity_id):
+	if _is_lost(opportunity) and not _existing_quotation(opportunity["Id"]):
 		return Outcome(
 			SKIPPED,
 			reason="The Opportunity was closed without being won before it reached ERPNext; nothing to quote.",
+		)
+	if not opportunity.get("AccountId"):
+		raise ConnectorError(
+			"The Opportunity has no Account; give it one in Salesforce, then retry this row."
 		)
 
 	account_outcome = _sync_account(opportunity.get("Account") or {"Id": opportunity["AccountId"]})

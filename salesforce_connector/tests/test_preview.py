@@ -141,6 +141,17 @@ class TestPreview(SalesforceOrgTestCase):
 		self.assertEqual(answer["documents"], [])
 		self.assertIn("not converted", answer["notes"][0])
 
+	def test_an_opportunity_lost_before_it_was_quoted_previews_as_making_nothing(self):
+		code = f"SAREE-{self.token}"
+		make_item(code, f"Saree {self.token}")
+		product = self.make_product(code, f"Saree {self.token}", 1200)
+		lost = self.make_opportunity(self.make_account(), [(product, 1, 1200)], StageName="Closed Lost")
+
+		answer = self.assert_writes_nothing(lambda: preview_salesforce_record(lost))
+
+		self.assertEqual(answer["documents"], [])
+		self.assertIn("closed without being won", answer["notes"][0])
+
 	def test_an_id_of_an_object_not_handled_is_refused(self):
 		with self.assertRaises(frappe.ValidationError):
 			preview_salesforce_record("01t000000000001AAA")
