@@ -248,6 +248,38 @@ def test_id_filter_accepts_15_characters(org, catalogue):
 	assert names(org, soql) == ["Shakti Fabricators"]
 
 
+@pytest.mark.parametrize(
+	"condition, expected",
+	[
+		("Id = {pune}", ["Shakti Fabricators"]),
+		("Id = {pune} AND BillingCity = 'Chennai'", []),
+		("BillingCity = 'Pune' AND (Id = {pune} AND Name LIKE 'Shakti%')", ["Shakti Fabricators"]),
+		("Id = {pune} OR Id = {chennai}", ["Shakti Fabricators", "Kaveri Textiles"]),
+		("NOT Id = {pune}", ["Kaveri Textiles", "anand & co"]),
+		("Id = {deleted_contact}", []),
+	],
+)
+def test_a_record_sought_by_id_is_found_as_by_any_other_condition(org, catalogue, condition, expected):
+	ids = {
+		"pune": catalogue["pune"],
+		"chennai": catalogue["chennai"],
+		"deleted_contact": catalogue["contact"],
+	}
+	soql = format_soql(f"SELECT Name FROM Account WHERE {condition} ORDER BY Id", **ids)
+
+	assert sorted(names(org, soql)) == sorted(expected)
+
+
+def test_a_deleted_record_sought_by_id_is_in_query_all_only(org, catalogue):
+	org.delete("Account", catalogue["none"])
+	soql = format_soql("SELECT Name FROM Account WHERE Id = {id}", id=catalogue["none"])
+
+	assert (names(org, soql), [row["Name"] for row in run(org, soql, include_deleted=True)]) == (
+		[],
+		["anand & co"],
+	)
+
+
 def test_id_filter_with_a_malformed_id_is_refused(org, catalogue):
 	assert error_code(org, "SELECT Id FROM Account WHERE Id = 'abc'") == "INVALID_QUERY_FILTER_OPERATOR"
 
