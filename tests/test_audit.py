@@ -109,6 +109,15 @@ def test_gstin_with_a_wrong_check_character_proposes_the_right_one_but_fixes_not
 	assert finding.fix is None
 
 
+@pytest.mark.parametrize("state", ["29-", "\uff12\uff19"])
+def test_gstin_written_with_a_hyphen_or_wide_digits_gets_the_check_character_proposal(state):
+	wrong = state + GSTIN_KA[2:14] + ("A" if GSTIN_KA[14] != "A" else "B")
+
+	[finding] = check_values([value(GSTIN, wrong, field="tax_id")])
+
+	assert finding.proposal.startswith(f"The check character looks mistyped: {GSTIN_KA}?")
+
+
 def test_gstin_that_cannot_be_repaired_asks_for_it_again():
 	[finding] = check_values([value(GSTIN, "NOT A GSTIN", field="tax_id")])
 

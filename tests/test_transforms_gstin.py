@@ -98,6 +98,15 @@ def test_no_correction_is_proposed_when_the_check_character_is_not_the_fault(tex
 	assert "mistyped" not in raised.value.message
 
 
+@pytest.mark.parametrize("text", ["27-AAPFU0939F1Z-X", "\uff12\uff17AAPFU0939F1ZX"])
+def test_a_gstin_read_with_hyphens_or_wide_digits_is_corrected_as_its_refusal_says(text):
+	with pytest.raises(MappingError) as raised:
+		normalise_gstin(text)
+
+	assert corrected_gstin(text) == "27AAPFU0939F1ZV"
+	assert "it is 27AAPFU0939F1ZV." in raised.value.message
+
+
 def test_a_valid_gstin_needs_no_correction():
 	assert corrected_gstin(make_gstin()) is None
 

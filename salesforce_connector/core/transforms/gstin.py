@@ -55,9 +55,10 @@ def corrected_gstin(text: str) -> str | None:
 	"""The valid GSTIN that differs from `text` in its check character alone, if there is one.
 
 	Only a proposal to confirm with the customer: a mistyped character elsewhere can also make
-	the check fail, and then this GSTIN belongs to someone else.
+	the check fail, and then this GSTIN belongs to someone else. `text` is read as `normalise_gstin`
+	reads it: spaces and dashes dropped, wide digits read as digits, letters upper-cased.
 	"""
-	compact = "".join(text.split()).upper()
+	compact = stdnum_gstin.compact(text)
 	if len(compact) != 15:
 		return None
 	body = compact[:14]
