@@ -424,6 +424,16 @@ def test_an_org_that_keeps_hanging_is_tried_twice_however_many_retries_are_allow
 	assert (raised.value.code, rule.fired) == ("TIMEOUT", 2)
 
 
+def test_a_single_slow_answer_after_a_server_error_is_tried_once_more(make_client, org):
+	client = make_client(timeout=0.1, retry_attempts=3)
+	client.login()
+	org.faults.add("GET query", faults.service_unavailable())
+	slow = org.faults.add("GET query", faults.slow(0.5), skip=1)
+
+	assert client.query("SELECT Id FROM Account") == []
+	assert slow.fired == 1
+
+
 def test_a_login_that_keeps_hanging_is_tried_twice(make_client, org):
 	client = make_client(timeout=0.1, retry_attempts=4)
 	rule = org.faults.add("POST /services/oauth2/token", faults.slow(0.5), times=10)

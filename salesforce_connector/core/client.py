@@ -280,7 +280,7 @@ class SalesforceClient:
 	def _call(self, operation: Callable[[Salesforce], object]):
 		"""Run `operation(sf)` with translated errors; retry what a retry can help, a few times."""
 		retrying = tenacity.Retrying(
-			stop=tenacity.stop_after_attempt(max(1, self.settings.retry_attempts)) | _timed_out_again,
+			stop=tenacity.stop_after_attempt(max(1, self.settings.retry_attempts)) | _TimedOutAgain(),
 			# full jitter: a random wait up to initial * 2**attempt, capped
 			wait=tenacity.wait_random_exponential(
 				multiplier=self.settings.retry_initial_wait, max=self.settings.retry_max_wait
@@ -577,13 +577,22 @@ def _worth_retrying_now(error: BaseException) -> bool:
 	)
 
 
-def _timed_out_again(state: tenacity.RetryCallState) -> bool:
-	# Each timeout has already cost the whole timeout: a hanging org retried four times held a
-	# worker for minutes. One more try covers a single slow answer; after that the row's own retry
-	# schedule tries again later, without a worker waiting.
-	error = state.outcome.exception() if state.outcome else None
-	timed_out = isinstance(error, RetryableSalesforceError) and error.code == "TIMEOUT"
-	return timed_out and state.attempt_number >= 2
+class _TimedOutAgain:
+	"""Stop at a call's second timeout, whatever failed in the attempts between.
+
+	Each timeout has already cost the whole timeout: a hanging org retried four times held a
+	worker for minutes. One more try covers a single slow answer; after that the row's own retry
+	schedule tries again later, without a worker waiting.
+	"""
+
+	def __init__(self):
+		self.timeouts = 0
+
+	def __call__(self, state: tenacity.RetryCallState) -> bool:
+		error = state.outcome.exception() if state.outcome else None
+		if isinstance(error, RetryableSalesforceError) and error.code == "TIMEOUT":
+			self.timeouts += 1
+		return self.timeouts >= 2
 
 
 AUTH_PROBLEMS = {
