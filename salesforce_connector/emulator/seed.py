@@ -5,6 +5,7 @@ states, their buyers, a few Leads, a product catalogue in the standard price boo
 at every stage, two of them won.
 """
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from stdnum import luhn
@@ -213,7 +214,8 @@ def add_writeback_fields(org) -> None:
 	"""Declare the custom fields the connector writes back, as an admin does before connecting."""
 	for sobject, fields in WRITEBACK_FIELDS.items():
 		for each in fields:
-			org.schema.get(sobject).add(each)
+			# a copy each: a test that changes one org's field must not change it in every org
+			org.schema.get(sobject).add(replace(each))
 
 
 def seed_demo(org) -> dict:
