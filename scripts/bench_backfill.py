@@ -117,11 +117,17 @@ def _measure(options, token: str, org: dict) -> None:
 	try:
 		_configure(org, token)
 		memory.start()
-		for start, end in _rounds(len(org["deals"]), options.rounds):
+		rounds = _rounds(len(org["deals"]), options.rounds)
+		for number, (start, end) in enumerate(rounds, 1):
 			with memory.phase("direct"), _stopwatch(seconds, "direct"):
 				_insert_directly(org["deals"][start:end], token, start)
 			with memory.phase("backfill"), _stopwatch(seconds, "backfill"):
 				_add(counts, _backfill(token, start, end))
+			print(
+				f"round {number}/{len(rounds)}: {end:,} of each done; so far direct {seconds['direct']:.0f} s, "
+				f"backfill {seconds['backfill']:.0f} s ({seconds['backfill'] / seconds['direct']:.2f}x)",
+				flush=True,
+			)
 	finally:
 		memory.stop()
 		frappe.destroy()
