@@ -203,6 +203,32 @@ def test_amount_follows_a_deleted_line(bare_org, priced):
 	assert bare_org.get("Opportunity", priced["opportunity"])["Amount"] == 3000.0
 
 
+def test_a_line_written_in_a_failed_transaction_is_not_in_the_amount(bare_org, priced):
+	add_line(bare_org, priced, Quantity=2)
+
+	with pytest.raises(ApiError), bare_org.atomic():
+		add_line(bare_org, priced, Quantity=4)
+		bare_org.create("Account", {})
+	add_line(bare_org, priced, Quantity=1)
+
+	assert bare_org.get("Opportunity", priced["opportunity"])["Amount"] == 4500.0
+
+
+def test_lines_count_for_their_own_opportunity_only(bare_org, priced):
+	other = bare_org.create(
+		"Opportunity",
+		{"Name": "Valves", "AccountId": None, "StageName": "Prospecting", "CloseDate": "2026-06-30"},
+	)
+	add_line(bare_org, priced, Quantity=2)
+	bare_org.create(
+		"OpportunityLineItem", {"OpportunityId": other, "PricebookEntryId": priced["entry"], "Quantity": 1}
+	)
+
+	amounts = [bare_org.get("Opportunity", each)["Amount"] for each in (priced["opportunity"], other)]
+
+	assert amounts == [3000.0, 1500.0]
+
+
 def test_deleting_an_opportunity_deletes_its_lines(bare_org, priced):
 	line = add_line(bare_org, priced, Quantity=1)
 

@@ -161,6 +161,9 @@ class Org:
 
 		self._records: dict[str, dict[str, dict]] = {name: {} for name in self.schema.types}
 		self._recycle_bin: dict[str, dict[str, dict]] = {name: {} for name in self.schema.types}
+		# the Ids of the lines ever stored for each Opportunity, in order; only added to, so every
+		# read checks each against the live records (a delete or a rolled-back write leaves it stale)
+		self._line_ids: dict[str, dict[str, None]] = {}
 		self._sessions: dict[str, Session] = {}
 		self._journal: list[tuple[str, str, dict | None, dict | None]] | None = None
 		self._pending_changes: list[tuple[str, str, bool]] = []
@@ -625,11 +628,7 @@ class Org:
 	def _roll_up_amount(self, opportunity: dict) -> None:
 		# with products attached, Amount is the sum of the lines' TotalPrice and cannot be edited
 		# (https://help.salesforce.com/s/articleView?id=sf.products_opportunity_amount.htm)
-		lines = [
-			row
-			for row in self._records["opportunitylineitem"].values()
-			if row["OpportunityId"] == opportunity["Id"]
-		]
+		lines = self._lines_of(opportunity["Id"])
 		opportunity["HasOpportunityLineItem"] = bool(lines)
 		if lines:
 			opportunity["Amount"] = round(sum(line["TotalPrice"] or 0.0 for line in lines), 2)
@@ -761,6 +760,8 @@ class Org:
 	def _store(self, sobject_type: SObjectType, record: dict, *, created: bool) -> None:
 		self._remember(sobject_type.name, record["Id"])
 		self._records[sobject_type.name.lower()][record["Id"]] = record
+		if sobject_type.name == "OpportunityLineItem":
+			self._line_ids.setdefault(record.get("OpportunityId"), {})[record["Id"]] = None
 		self._pending_changes.append((sobject_type.name, record["Id"], created))
 
 	def _after_write(self, sobject_type: SObjectType, record: dict) -> None:
@@ -779,11 +780,10 @@ class Org:
 		self._store(self.schema.get("Opportunity"), updated, created=False)
 
 	def _lines_of(self, opportunity_id: str) -> list[dict]:
-		return [
-			row
-			for row in self._records["opportunitylineitem"].values()
-			if row["OpportunityId"] == opportunity_id
-		]
+		# read through the index: scanning every line for each line written made seeding quadratic
+		live = self._records["opportunitylineitem"]
+		rows = (live.get(line_id) for line_id in self._line_ids.get(opportunity_id, ()))
+		return [row for row in rows if row is not None and row["OpportunityId"] == opportunity_id]
 
 	def _cascade_children(self, sobject_type: SObjectType, record_id: str) -> list[dict]:
 		if sobject_type.name != "Opportunity":
