@@ -46,7 +46,7 @@ def sync_opportunity(opportunity_id: str, client=None) -> Outcome:
 		opportunity_fields=_mapped_fields_the_org_has(client, "Opportunity", ("Quotation",)),
 	)
 	lines = _line_items(opportunity)
-	if _is_lost(opportunity) and not _existing_quotation(opportunity["Id"]):
+	if lost_before_quoted(opportunity):
 		return Outcome(
 			SKIPPED,
 			reason="The Opportunity was closed without being won before it reached ERPNext; nothing to quote.",
@@ -141,6 +141,11 @@ def _is_won(opportunity: dict) -> bool:
 def _is_lost(opportunity: dict) -> bool:
 	# a lost deal of history (a backfill reads years of them) would otherwise be a draft to delete
 	return opportunity.get("IsClosed") in (True, "true") and not _is_won(opportunity)
+
+
+def lost_before_quoted(opportunity: dict) -> bool:
+	"""Closed without being won while ERPNext had no Quotation for it: processing makes nothing."""
+	return _is_lost(opportunity) and not _existing_quotation(opportunity["Id"])
 
 
 def _line_items(opportunity: dict) -> list[dict]:

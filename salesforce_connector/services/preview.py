@@ -185,11 +185,10 @@ def _preview_contact(preview: Preview, record: dict, client) -> None:
 
 def _preview_opportunity(preview: Preview, record: dict, client) -> None:
 	from salesforce_connector.services.opportunities import (
-		_existing_quotation,
-		_is_lost,
 		_is_won,
 		_line_items,
 		_mapped_fields_the_org_has,
+		lost_before_quoted,
 	)
 	from salesforce_connector.services.settings import get_salesforce_client
 
@@ -199,7 +198,7 @@ def _preview_opportunity(preview: Preview, record: dict, client) -> None:
 		account_fields=_mapped_fields_the_org_has(client, "Account", ("Customer", "Address")),
 		opportunity_fields=_mapped_fields_the_org_has(client, "Opportunity", ("Quotation",)),
 	)
-	if _is_lost(opportunity) and not _existing_quotation(opportunity["Id"]):
+	if lost_before_quoted(opportunity):
 		preview.notes.append(
 			_(
 				"The Opportunity was closed without being won before it reached ERPNext; processing makes nothing."
