@@ -40,7 +40,7 @@ def connector_defaults() -> ConnectorDefaults:
 		territory=settings.territory or selling.territory or _first_leaf("Territory"),
 		selling_price_list=settings.selling_price_list or selling.selling_price_list or "Standard Selling",
 		warehouse=settings.warehouse or None,
-		country=frappe.db.get_value("Company", company, "country") or "India",
+		country=frappe.get_cached_value("Company", company, "country") or "India",
 		delivery_lead_days=settings.delivery_lead_days if settings.delivery_lead_days is not None else 7,
 		unknown_product_action=settings.unknown_product_action or "Fail",
 		new_item_group=settings.new_item_group or None,
