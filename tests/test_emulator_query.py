@@ -89,6 +89,35 @@ def test_child_subquery_lists_line_items_with_product_fields(sf, catalogue):
 	assert [line["Product2"]["ProductCode"] for line in lines["records"]] == ["BLR-10", "VLV-02"]
 
 
+def test_child_subquery_lists_only_the_live_lines_of_each_opportunity(org, catalogue):
+	second = org.create(
+		"Opportunity",
+		{
+			"Name": "Valves",
+			"AccountId": catalogue["chennai"],
+			"StageName": "Prospecting",
+			"CloseDate": "2024-07-31",
+		},
+	)
+	entry = org.rows("PricebookEntry")[0]["Id"]
+	kept = org.create(
+		"OpportunityLineItem", {"OpportunityId": second, "PricebookEntryId": entry, "Quantity": 1}
+	)
+	dropped = org.create(
+		"OpportunityLineItem", {"OpportunityId": second, "PricebookEntryId": entry, "Quantity": 9}
+	)
+	org.delete("OpportunityLineItem", dropped)
+
+	records = run(
+		org,
+		"SELECT Name, (SELECT Id, Quantity FROM OpportunityLineItems WHERE Quantity > 0) FROM Opportunity ORDER BY Name",
+	)
+
+	boilers, valves = records
+	assert boilers["OpportunityLineItems"]["totalSize"] == 2
+	assert [line["Id"] for line in valves["OpportunityLineItems"]["records"]] == [kept]
+
+
 def test_empty_child_relationship_is_null(sf, catalogue):
 	record = sf.query(
 		format_soql("SELECT Id, (SELECT Id FROM Contacts) FROM Account WHERE Id = {id}", id=catalogue["pune"])

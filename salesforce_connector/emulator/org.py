@@ -310,6 +310,13 @@ class Org:
 				live += list(self._recycle_bin[key].values())
 		return live
 
+	def children_of(self, sobject: str, field: str, parent_id: str) -> list[dict]:
+		"""The live records of `sobject` whose lookup `field` holds `parent_id`, in the order first stored."""
+		with self.lock:
+			if (sobject.lower(), field) == ("opportunitylineitem", "OpportunityId"):
+				return self._lines_of(parent_id)
+			return [row for row in self._records[sobject.lower()].values() if row.get(field) == parent_id]
+
 	def find(self, sobject: str, record_id: str) -> dict | None:
 		"""A live record by 15- or 18-character Id, or None."""
 		if not ids.is_valid_id(record_id):

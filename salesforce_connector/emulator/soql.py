@@ -578,11 +578,10 @@ class Runner:
 		return {"type": sobject, "url": f"/services/data/v{self.api_version}/sobjects/{sobject}/{record_id}"}
 
 	def children(self, subquery: Query, parent: dict) -> dict | None:
-		related = [
-			row
-			for row in self.org.rows(subquery.sobject.name)
-			if row.get(subquery.relationship_field) == parent["Id"] and self.test(row, subquery.where)
-		]
+		# the lines of one Opportunity come from the org's index: a REST page of Opportunities
+		# with their lines would otherwise read every line in the org once per Opportunity
+		siblings = self.org.children_of(subquery.sobject.name, subquery.relationship_field, parent["Id"])
+		related = [row for row in siblings if self.test(row, subquery.where)]
 		related = self.sort(related, subquery.order_by)
 		start = subquery.offset or 0
 		related = related[start : None if subquery.limit is None else start + subquery.limit]
