@@ -48,6 +48,13 @@ PROCESSED_FROM_MESSAGE_ALONE = ("Lead", "Account", "Contact")
 
 def process_sync_log(log_name: str) -> None:
 	"""Process one row; safe to call again for a row that is already done."""
+	try:
+		_take_row(log_name)
+	finally:
+		_forget_finished_saves()
+
+
+def _take_row(log_name: str) -> None:
 	if frappe.db.get_value(SYNC_LOG, log_name, "status") not in PROCESSABLE:
 		return
 
@@ -59,6 +66,16 @@ def process_sync_log(log_name: str) -> None:
 			return
 		_start_attempt(log)
 		_run(log)
+
+
+def _forget_finished_saves() -> None:
+	# Frappe lists the documents being saved in frappe.flags.currently_saving and looks through the
+	# list on every save and db_set (frappe/model/document.py). An insert adds its document before
+	# naming it and removes it by its new name, so every insert leaves an entry behind, as does a
+	# save that raised. A worker starts each job with fresh flags; a backfill, a replay or a resync
+	# runs thousands of jobs in one process, where the list grew by a few entries a record and each
+	# record took longer than the one before. Between two jobs no document is being saved.
+	frappe.flags.currently_saving = []
 
 
 def _act_as(user: str) -> None:
