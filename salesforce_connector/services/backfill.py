@@ -311,10 +311,11 @@ def _records(state: RunState, client) -> Iterator[tuple[dict, Position]]:
 		yield from reader.read(state.selection, state.position)
 
 
-# TODO: 1.11x the direct inserts at 1,000 records, 1.19x at 2,000, 1.24x at 10,000 on a shared
-# machine (goal 1.2), and each round slower than the one before: something a record costs grows with
-# the records already done. Each record also has three commits of its own (its row with the in-flight
-# note, the job's attempt, its outcome); one commit per page needs a killed run to settle a page.
+# TODO: 1.22x the direct inserts for 10,000 records (goal 1.2), the later rounds slower than the
+# first; part of the rise was Frappe's list of documents being saved, which each job now empties
+# (tasks/inbound.py), and the run has not been repeated since. Each record also has three commits of
+# its own (its row with the in-flight note, the job's attempt, its outcome); one commit per page
+# needs a killed run to settle a page.
 def _process(state: RunState, fields: dict, position: Position) -> tuple[str, dict | None]:
 	"""Hand one record to the job; the row and the in-flight note are committed together first."""
 	if version_handled(state.salesforce_object, fields):
