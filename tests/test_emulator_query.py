@@ -103,14 +103,15 @@ def test_child_subquery_lists_only_the_live_lines_of_each_opportunity(org, catal
 	kept = org.create(
 		"OpportunityLineItem", {"OpportunityId": second, "PricebookEntryId": entry, "Quantity": 1}
 	)
+	org.create("OpportunityLineItem", {"OpportunityId": second, "PricebookEntryId": entry, "Quantity": 7})
 	dropped = org.create(
-		"OpportunityLineItem", {"OpportunityId": second, "PricebookEntryId": entry, "Quantity": 9}
+		"OpportunityLineItem", {"OpportunityId": second, "PricebookEntryId": entry, "Quantity": 2}
 	)
 	org.delete("OpportunityLineItem", dropped)
 
 	records = run(
 		org,
-		"SELECT Name, (SELECT Id, Quantity FROM OpportunityLineItems WHERE Quantity > 0) FROM Opportunity ORDER BY Name",
+		"SELECT Name, (SELECT Id, Quantity FROM OpportunityLineItems WHERE Quantity < 5) FROM Opportunity ORDER BY Name",
 	)
 
 	boilers, valves = records
